@@ -1,0 +1,103 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Boot the real Linux dma-buf heap drivers on an emulated Arm64 SoC described by a
+/// device tree, and report where every buffer lands (bank, pool, ECC or not, contiguous).
+#[derive(Debug, Parser)]
+#[command(name = "heapsoc", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Without a subcommand: `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the machine the device tree describes and boot the guest (the default).
+    Run(RunArgs),
+    /// Print the memory map: banks and ECC, pools and carveouts, heaps, devices.
+    Inspect(InspectArgs),
+    /// Write the DTB the guest boots with (the user's tree with /chosen patched).
+    Dtb(DtbArgs),
+}
+
+/// Where the board comes from.
+#[derive(Debug, Args, Clone)]
+pub struct BoardArgs {
+    /// The board: a .dts (compiled with dtc) or a .dtb.
+    #[arg(long, value_name = "FILE", default_value = "device-trees/heap-soc.dts")]
+    pub dtb: PathBuf,
+    /// Extra include directory for dtc and cpp (repeatable).
+    #[arg(short = 'i', long = "include", value_name = "DIR")]
+    pub include: Vec<PathBuf>,
+    /// Run the C preprocessor over the .dts (auto: when it has #include/#define).
+    #[arg(long, value_enum, default_value_t = CppMode::Auto)]
+    pub cpp: CppMode,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CppMode {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub board: BoardArgs,
+    /// arm64 kernel Image (default: the guest-image cache).
+    #[arg(long, value_name = "FILE")]
+    pub kernel: Option<PathBuf>,
+    /// initramfs (default: the guest-image cache).
+    #[arg(long, value_name = "FILE")]
+    pub initrd: Option<PathBuf>,
+    /// Kernel command line (replaces /chosen/bootargs).
+    #[arg(long)]
+    pub bootargs: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub board: BoardArgs,
+    /// Print the board model as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DtbArgs {
+    #[command(flatten)]
+    pub board: BoardArgs,
+    /// Output file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// /chosen/bootargs.
+    #[arg(long)]
+    pub bootargs: Option<String>,
+    /// /chosen/stdout-path.
+    #[arg(long)]
+    pub stdout_path: Option<String>,
+    /// initramfs start address (guest physical), with --initrd-size.
+    #[arg(long, value_parser = parse_u64, requires = "initrd_size")]
+    pub initrd_start: Option<u64>,
+    /// initramfs size in bytes.
+    #[arg(long, value_parser = parse_u64, requires = "initrd_start")]
+    pub initrd_size: Option<u64>,
+}
+
+/// Decimal or 0x-prefixed hexadecimal.
+fn parse_u64(s: &str) -> Result<u64, String> {
+    let t = s.replace('_', "");
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => t.parse(),
+    };
+    r.map_err(|e| format!("{s}: {e}"))
+}

@@ -1,0 +1,25 @@
+//! `heapsoc`: the command-line front end; the work is in the library crates.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        Some(cli::Command::Run(args)) => commands::run(&args),
+        None => commands::run(&cli.run),
+        Some(cli::Command::Inspect(args)) => commands::inspect(&args),
+        Some(cli::Command::Dtb(args)) => commands::dtb(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("heapsoc: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
