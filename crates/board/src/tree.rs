@@ -159,7 +159,7 @@ impl Tree {
         };
         let path = match parent {
             None => "/".to_string(),
-            Some(p) if p == 0 => format!("/{name}"),
+            Some(0) => format!("/{name}"),
             Some(p) => format!("{}/{name}", self.nodes[p].path),
         };
         self.nodes.push(Node {

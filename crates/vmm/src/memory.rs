@@ -40,3 +40,55 @@ pub fn guest_memory(board: &Board) -> Result<GuestMemoryMmap, MemoryError> {
         message: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use board::{Chosen, Ecc, MemoryBank, Range};
+    use vm_memory::{Bytes, GuestMemoryBackend};
+
+    fn board_with(banks: &[(u64, u64)]) -> Board {
+        Board {
+            model: None,
+            compatible: Vec::new(),
+            banks: banks
+                .iter()
+                .map(|&(base, size)| MemoryBank {
+                    name: format!("memory@{base:x}"),
+                    node: format!("/memory@{base:x}"),
+                    range: Range { base, size },
+                    ecc: Ecc::default(),
+                })
+                .collect(),
+            reserved: Vec::new(),
+            cpus: Vec::new(),
+            interrupt_controller: None,
+            timer: None,
+            psci: None,
+            devices: Vec::new(),
+            chosen: Chosen::default(),
+            heaps: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn one_region_per_bank_including_above_4gib() {
+        let board = board_with(&[(0x4000_0000, 0x20_0000), (0x8_8000_0000, 0x40_0000)]);
+        let mem = guest_memory(&board).expect("map");
+        assert_eq!(mem.num_regions(), 2);
+        mem.write_obj(0xdead_beefu32, GuestAddress(0x8_8000_0100))
+            .expect("write high bank");
+        let v: u32 = mem
+            .read_obj(GuestAddress(0x8_8000_0100))
+            .expect("read back");
+        assert_eq!(v, 0xdead_beef);
+    }
+
+    #[test]
+    fn the_gap_between_banks_is_not_ram() {
+        let board = board_with(&[(0x4000_0000, 0x10_0000), (0x5000_0000, 0x10_0000)]);
+        let mem = guest_memory(&board).expect("map");
+        assert!(mem.read_obj::<u32>(GuestAddress(0x4800_0000)).is_err());
+    }
+}
