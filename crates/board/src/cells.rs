@@ -37,6 +37,15 @@ pub fn cells_for_children_of(tree: &Tree, bus: &Node) -> Result<(CellSizes, bool
         cur = tree.parent(node);
     }
     let found = address.is_some() && size.is_some();
+    for (name, value) in [("#address-cells", address), ("#size-cells", size)] {
+        if let Some(v) = value.filter(|&v| v > 4) {
+            return Err(BoardError::prop(
+                &bus.path,
+                name,
+                format!("{v} cells; at most 4 are meaningful"),
+            ));
+        }
+    }
     Ok((
         CellSizes {
             address: address.unwrap_or(LINUX_DEFAULT.address),
@@ -61,8 +70,7 @@ pub fn ranges_prop(node: &Node, property: &str, cells: CellSizes) -> Result<Opti
     let Some(raw) = node.cells(property)? else {
         return Ok(None);
     };
-    let per = (cells.address + cells.size) as usize;
-    if per == 0 || cells.address > 4 || cells.size > 4 {
+    if cells.address > 4 || cells.size > 4 || cells.address + cells.size == 0 {
         return Err(BoardError::prop(
             &node.path,
             property,
@@ -72,6 +80,7 @@ pub fn ranges_prop(node: &Node, property: &str, cells: CellSizes) -> Result<Opti
             ),
         ));
     }
+    let per = (cells.address + cells.size) as usize;
     if raw.is_empty() || raw.len() % per != 0 {
         return Err(BoardError::prop(
             &node.path,

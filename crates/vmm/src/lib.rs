@@ -15,3 +15,7 @@ pub fn region_count(memory: &GuestMemory) -> usize {
     use vm_memory::GuestMemoryBackend as _;
     memory.num_regions()
 }
+
+pub mod loader;
+#[cfg(test)]
+mod loader_tests;

@@ -1,0 +1,213 @@
+//! The MMIO bus: a map from guest-physical ranges to devices that refuses overlapping and
+//! zero-sized ranges. An access that hits no device is an error the caller reports (and
+//! turns into an external abort for the guest), never silently ignored.
+
+use std::collections::BTreeMap;
+
+/// A memory-mapped device. `offset` is relative to the start of its range; `data.len()`
+/// is the access size (1, 2, 4 or 8 bytes), little-endian.
+pub trait MmioDevice: std::fmt::Debug {
+    fn read(&mut self, offset: u64, data: &mut [u8]);
+    fn write(&mut self, offset: u64, data: &[u8]);
+}
+
+/// Bus errors; each names the range or address.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BusError {
+    #[error("{name}: zero-sized MMIO range at 0x{base:x}")]
+    Empty { name: String, base: u64 },
+    #[error("{name}: MMIO range 0x{base:x}+0x{size:x} wraps the address space")]
+    Wraps { name: String, base: u64, size: u64 },
+    #[error("{name}: MMIO range 0x{base:x}+0x{size:x} overlaps {other}")]
+    Overlap {
+        name: String,
+        base: u64,
+        size: u64,
+        other: String,
+    },
+    #[error("no device at 0x{addr:x} ({len}-byte access)")]
+    Unmapped { addr: u64, len: usize },
+}
+
+#[derive(Debug)]
+struct Slot {
+    size: u64,
+    name: String,
+    device: Box<dyn MmioDevice>,
+}
+
+/// The bus.
+#[derive(Debug, Default)]
+pub struct Bus {
+    /// Keyed by base address.
+    slots: BTreeMap<u64, Slot>,
+}
+
+impl Bus {
+    pub fn new() -> Bus {
+        Bus::default()
+    }
+
+    /// Registers `device` (named after its DT node) at `[base, base + size)`.
+    pub fn insert(
+        &mut self,
+        name: &str,
+        base: u64,
+        size: u64,
+        device: Box<dyn MmioDevice>,
+    ) -> Result<(), BusError> {
+        if size == 0 {
+            return Err(BusError::Empty {
+                name: name.into(),
+                base,
+            });
+        }
+        let last = base.checked_add(size - 1).ok_or_else(|| BusError::Wraps {
+            name: name.into(),
+            base,
+            size,
+        })?;
+        // The nearest range starting at or below `last` is the only one that can overlap.
+        if let Some((&b, slot)) = self.slots.range(..=last).next_back() {
+            if b + (slot.size - 1) >= base {
+                return Err(BusError::Overlap {
+                    name: name.into(),
+                    base,
+                    size,
+                    other: format!("{} at 0x{b:x}+0x{:x}", slot.name, slot.size),
+                });
+            }
+        }
+        self.slots.insert(
+            base,
+            Slot {
+                size,
+                name: name.into(),
+                device,
+            },
+        );
+        Ok(())
+    }
+
+    fn find(&mut self, addr: u64, len: usize) -> Result<(&mut Slot, u64), BusError> {
+        let (&base, slot) = self
+            .slots
+            .range_mut(..=addr)
+            .next_back()
+            .ok_or(BusError::Unmapped { addr, len })?;
+        let offset = addr - base;
+        if offset
+            .checked_add(len as u64)
+            .is_none_or(|end| end > slot.size)
+        {
+            return Err(BusError::Unmapped { addr, len });
+        }
+        Ok((slot, offset))
+    }
+
+    /// Reads `data.len()` bytes at `addr`.
+    pub fn read(&mut self, addr: u64, data: &mut [u8]) -> Result<(), BusError> {
+        let (slot, offset) = self.find(addr, data.len())?;
+        slot.device.read(offset, data);
+        Ok(())
+    }
+
+    /// Writes `data` at `addr`.
+    pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), BusError> {
+        let (slot, offset) = self.find(addr, data.len())?;
+        slot.device.write(offset, data);
+        Ok(())
+    }
+
+    /// The name of the device at `addr`, if any.
+    pub fn device_at(&mut self, addr: u64) -> Option<&str> {
+        self.find(addr, 1).ok().map(|(slot, _)| slot.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Remembers the last write and answers reads with the offset.
+    #[derive(Debug, Default)]
+    struct Probe {
+        last: Option<(u64, Vec<u8>)>,
+    }
+
+    impl MmioDevice for Probe {
+        fn read(&mut self, offset: u64, data: &mut [u8]) {
+            data.fill(offset as u8);
+        }
+        fn write(&mut self, offset: u64, data: &[u8]) {
+            self.last = Some((offset, data.to_vec()));
+        }
+    }
+
+    fn bus() -> Bus {
+        let mut bus = Bus::new();
+        bus.insert("/a", 0x1000, 0x100, Box::new(Probe::default()))
+            .expect("first");
+        bus.insert("/b", 0x2000, 0x1000, Box::new(Probe::default()))
+            .expect("second");
+        bus
+    }
+
+    #[test]
+    fn bus_rejects_overlapping_ranges() {
+        let mut bus = bus();
+        for (base, size) in [(0x10ff, 1), (0xf00, 0x101), (0x1080, 0x10), (0x0, 0x10000)] {
+            let err = bus
+                .insert("/c", base, size, Box::new(Probe::default()))
+                .expect_err("overlap");
+            assert!(matches!(err, BusError::Overlap { .. }), "{base:x}: {err}");
+        }
+        bus.insert("/c", 0x1100, 0x10, Box::new(Probe::default()))
+            .expect("adjacent is fine");
+    }
+
+    #[test]
+    fn bus_rejects_zero_sized_and_wrapping_ranges() {
+        let mut bus = Bus::new();
+        assert!(matches!(
+            bus.insert("/z", 0x1000, 0, Box::new(Probe::default())),
+            Err(BusError::Empty { .. })
+        ));
+        assert!(matches!(
+            bus.insert("/w", u64::MAX - 1, 4, Box::new(Probe::default())),
+            Err(BusError::Wraps { .. })
+        ));
+        bus.insert("/top", u64::MAX - 0xfff, 0x1000, Box::new(Probe::default()))
+            .expect("a range ending at the top of the address space");
+    }
+
+    #[test]
+    fn accesses_reach_the_device_at_their_offset() {
+        let mut bus = bus();
+        let mut data = [0u8; 4];
+        bus.read(0x2010, &mut data).expect("read");
+        assert_eq!(data, [0x10; 4]);
+        assert_eq!(bus.device_at(0x2fff), Some("/b"));
+    }
+
+    #[test]
+    fn unmapped_and_straddling_accesses_are_errors() {
+        let mut bus = bus();
+        let mut data = [0u8; 4];
+        assert_eq!(
+            bus.read(0x1800, &mut data),
+            Err(BusError::Unmapped {
+                addr: 0x1800,
+                len: 4
+            })
+        );
+        assert_eq!(
+            bus.write(0x10fe, &[0; 4]),
+            Err(BusError::Unmapped {
+                addr: 0x10fe,
+                len: 4
+            })
+        );
+        assert!(bus.read(0x0, &mut data).is_err());
+    }
+}
