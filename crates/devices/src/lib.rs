@@ -5,6 +5,7 @@
 //! interrupts through an [`IrqLine`].
 
 pub mod bus;
+pub mod gicv3;
 pub mod irq;
 pub mod pl011;
 
