@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# tests/qemu-reference.sh - the QEMU reference oracle for the heapsoc guest.
+#
+# Boots the guest built by guest-images/build.sh on qemu-system-aarch64 (virt, GICv3, Cortex-A53,
+# 512 MiB) with the heap-soc.dts board, and checks what the guest reports:
+#   - the dmabuf-heaps kselftest printed "# Totals: pass:N fail:0" with N >= 48,
+#   - our heap-placement test printed no "not ok",
+#   - every CMA heap of the board (each reusable shared-dma-pool, and default_cma_region) had
+#     buffers located, each inside that heap's pool as the device tree describes it,
+#   - the guest's last word was "HEAPSOC-EXIT: 0".
+#
+# QEMU is given neither -kernel nor -dtb (with -dtb QEMU rewrites /memory and the banks' ECC
+# properties are lost): the DTB, Image and initramfs are placed with `-device loader` and a
+# six-instruction boot stub enters the kernel at EL1 with x0 = DTB, x1..x3 = 0 (booting.rst).
+# The PL111 display and its panel are disabled in QEMU's copy of the DT (virt has no PL111).
+#
+# usage: tests/qemu-reference.sh [--plan all|selftest|placement|none] [--insns] [--timeout S] [-v]
+#   --plan     heapsoc.test= for the guest (default all; "none" boots to /init and powers off)
+#   --insns    count guest instructions with a small TCG plugin built here (needs gcc)
+#   -v         copy the console to stdout while it runs
+# Environment: HEAPSOC_QEMU (default qemu-system-aarch64), HEAPSOC_WORKDIR (default: a new
+# directory under ${TMPDIR:-/tmp}); the console log is kept there and its path printed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+QEMU=${HEAPSOC_QEMU:-qemu-system-aarch64}
+PLAN=all
+INSNS=0
+TIMEOUT=300
+VERBOSE=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--plan) PLAN=$2; shift 2 ;;
+	--insns) INSNS=1; shift ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	-v) VERBOSE=1; shift ;;
+	-h | --help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "qemu-reference: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+case "$PLAN" in all | selftest | placement | none) ;; *) echo "qemu-reference: bad --plan $PLAN" >&2; exit 2 ;; esac
+
+# guest-physical layout: stub 1 MiB into the first bank (QEMU keeps its own generated DTB at the
+# bottom, unused), the Image 2 MiB aligned above it;
+# the DTB and initramfs in the second (non-ECC) bank below display-cma@58000000, away from the
+# kernel and from the default CMA pool that the kernel places in the first bank.
+STUB_ADDR=0x40100000
+KERNEL_ADDR=0x40200000
+DTB_ADDR=0x54000000
+INITRD_ADDR=0x54100000
+INITRD_LIMIT=0x58000000
+
+fail() {
+	echo "qemu-reference: FAIL: $*" >&2
+	if [ -n "${LOG:-}" ] && [ -f "$LOG" ]; then
+		echo "---- last 40 console lines ($LOG) ----" >&2
+		tail -n 40 "$LOG" >&2
+	fi
+	exit 1
+}
+
+need() { # need COMMAND PACKAGE
+	command -v "$1" >/dev/null 2>&1 || fail "$1 not found (apt-get install $2)"
+}
+need "$QEMU" qemu-system-arm
+need dtc device-tree-compiler
+need fdtput device-tree-compiler
+need fdtget device-tree-compiler
+need timeout coreutils
+
+GUEST=$("$ROOT/guest-images/build.sh" --print-dir) ||
+	fail "the guest is not built for the current inputs: run guest-images/build.sh first"
+for f in Image initramfs.cpio.gz manifest.json; do
+	[ -s "$GUEST/$f" ] || fail "$GUEST/$f missing"
+done
+
+WORK=${HEAPSOC_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/heapsoc-qemu-ref.XXXXXX")}
+mkdir -p "$WORK"
+LOG="$WORK/console.log"
+: >"$LOG"
+echo "qemu-reference: guest $GUEST"
+echo "qemu-reference: work dir $WORK, console log $LOG"
+
+# ---- device tree: heap-soc.dts minus the PL111 display, plus /chosen for this boot ----
+DTB="$WORK/heap-soc-qemu.dtb"
+dtc -q -I dts -O dtb -o "$DTB" "$ROOT/device-trees/heap-soc.dts"
+for node in $(fdtget -l "$DTB" /); do
+	compat=$(fdtget "$DTB" "/$node" compatible 2>/dev/null || true)
+	case "$compat" in
+	*arm,pl111* | *arm,rtsm-display* | *panel-dpi*) fdtput -t s "$DTB" "/$node" status disabled ;;
+	esac
+done
+INITRD="$GUEST/initramfs.cpio.gz"
+INITRD_END=$((INITRD_ADDR + $(stat -c %s "$INITRD")))
+[ "$INITRD_END" -le $((INITRD_LIMIT)) ] || fail "initramfs too large for the window below $INITRD_LIMIT"
+fdtput -t s "$DTB" /chosen bootargs "console=ttyAMA0 earlycon panic=-1 heapsoc.test=$PLAN"
+fdtput -t x "$DTB" /chosen linux,initrd-start 0 "$(printf '%x' $((INITRD_ADDR)))"
+fdtput -t x "$DTB" /chosen linux,initrd-end 0 "$(printf '%x' "$INITRD_END")"
+[ "$(stat -c %s "$DTB")" -lt $((INITRD_ADDR - DTB_ADDR)) ] || fail "DTB overlaps the initramfs"
+
+# ---- boot stub: x0 = DTB, x1 = x2 = x3 = 0, branch to the Image ----
+# shellcheck disable=SC2059 # the format is the data: \xNN escapes of the word's bytes
+le32() { printf "\\x$(printf %02x $(($1 & 255)))\\x$(printf %02x $(($1 >> 8 & 255)))\\x$(printf %02x $(($1 >> 16 & 255)))\\x$(printf %02x $(($1 >> 24 & 255)))"; }
+le64() { le32 $(($1 & 0xffffffff)); le32 $(($1 >> 32)); }
+STUB="$WORK/stub.bin"
+{
+	le32 0x580000c0 # ldr x0, .+0x18  (DTB address)
+	le32 0xaa1f03e1 # mov x1, xzr
+	le32 0xaa1f03e2 # mov x2, xzr
+	le32 0xaa1f03e3 # mov x3, xzr
+	le32 0x58000084 # ldr x4, .+0x10  (Image address)
+	le32 0xd61f0080 # br  x4
+	le64 $((DTB_ADDR))
+	le64 $((KERNEL_ADDR))
+} >"$STUB"
+
+# ---- optional instruction counter (TCG plugin, declared against QEMU 7.x's plugin ABI) ----
+PLUGIN_ARGS=()
+if [ "$INSNS" = 1 ]; then
+	need gcc gcc
+	cat >"$WORK/insn.c" <<'EOF'
+#include <inttypes.h>
+#include <stdio.h>
+#include <stddef.h>
+typedef uint64_t qemu_plugin_id_t;
+struct qemu_plugin_tb;
+typedef struct qemu_info_t qemu_info_t;
+enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
+typedef void (*tb_trans_cb)(qemu_plugin_id_t, struct qemu_plugin_tb *);
+typedef void (*udata_cb)(qemu_plugin_id_t, void *);
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t, tb_trans_cb);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *);
+void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *, enum qemu_plugin_op, void *, uint64_t);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t, udata_cb, void *);
+void qemu_plugin_outs(const char *);
+__attribute__((visibility("default"))) int qemu_plugin_version = 1;
+static uint64_t insns;
+static void trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+	(void)id;
+	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &insns, qemu_plugin_tb_n_insns(tb));
+}
+static void done(qemu_plugin_id_t id, void *p)
+{
+	char buf[64];
+	(void)id; (void)p;
+	snprintf(buf, sizeof(buf), "guest-insns: %" PRIu64 "\n", insns);
+	qemu_plugin_outs(buf);
+}
+__attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
+{
+	(void)info; (void)argc; (void)argv;
+	qemu_plugin_register_vcpu_tb_trans_cb(id, trans);
+	qemu_plugin_register_atexit_cb(id, done, NULL);
+	return 0;
+}
+EOF
+	gcc -shared -fPIC -O2 -o "$WORK/insn.so" "$WORK/insn.c" -Wl,--unresolved-symbols=ignore-all ||
+		fail "cannot build the instruction-count plugin"
+	PLUGIN_ARGS=(-plugin "$WORK/insn.so" -d plugin -D "$WORK/plugin.log")
+fi
+
+# ---- boot ----
+# shellcheck disable=SC2054 # commas are QEMU's option syntax
+QEMU_CMD=("$QEMU" -M virt,gic-version=3 -cpu cortex-a53 -m 512M -nographic -no-reboot
+	-device "loader,file=$DTB,addr=$DTB_ADDR,force-raw=on"
+	-device "loader,file=$GUEST/Image,addr=$KERNEL_ADDR,force-raw=on"
+	-device "loader,file=$INITRD,addr=$INITRD_ADDR,force-raw=on"
+	-device "loader,file=$STUB,addr=$STUB_ADDR,cpu-num=0"
+	"${PLUGIN_ARGS[@]}")
+echo "${QEMU_CMD[*]}" >"$WORK/qemu-command.txt"
+echo >>"$WORK/qemu-command.txt"
+echo "qemu-reference: booting (plan=$PLAN, timeout ${TIMEOUT}s): $(cat "$WORK/qemu-command.txt")"
+T0=$(date +%s%N)
+set +e
+if [ "$VERBOSE" = 1 ]; then
+	timeout "$TIMEOUT" "${QEMU_CMD[@]}" </dev/null 2>&1 | tee "$LOG"
+	RC=${PIPESTATUS[0]}
+else
+	timeout "$TIMEOUT" "${QEMU_CMD[@]}" </dev/null >"$LOG" 2>&1
+	RC=$?
+fi
+set -e
+T1=$(date +%s%N)
+WALL_MS=$(((T1 - T0) / 1000000))
+WALL=$(printf '%d.%03d' $((WALL_MS / 1000)) $((WALL_MS % 1000)))
+tr -d '\r' <"$LOG" >"$LOG.tmp" && mv "$LOG.tmp" "$LOG"
+echo "qemu-reference: QEMU exited with status $RC after ${WALL} s wall"
+INSN_COUNT=""
+if [ "$INSNS" = 1 ]; then
+	INSN_COUNT=$(sed -n 's/^guest-insns: //p' "$WORK/plugin.log" 2>/dev/null | tail -n 1)
+	echo "qemu-reference: guest instructions: ${INSN_COUNT:-unknown (see $WORK/plugin.log)}"
+fi
+[ "$RC" != 124 ] || fail "timed out after ${TIMEOUT}s"
+
+# ---- verdict ----
+grep -q '^HEAPSOC-EXIT: ' "$LOG" || fail "no HEAPSOC-EXIT marker: the guest did not finish its plan"
+EXIT_LINE=$(grep '^HEAPSOC-EXIT: ' "$LOG" | tail -n 1)
+
+# the lines a test program printed (nested under "# selftests: heapsoc: NAME"), prefix removed
+section() {
+	awk -v name="$1" '
+		$0 == "# selftests: heapsoc: " name { on = 1; next }
+		on && /^(not )?ok [0-9]+ selftests: heapsoc: / { on = 0 }
+		on { sub(/^# /, ""); print }' "$LOG"
+}
+
+if [ "$PLAN" = all ] || [ "$PLAN" = selftest ]; then
+	TOTALS=$(section dmabuf-heap | grep -E '^# Totals: pass:' | tail -n 1 || true)
+	[ -n "$TOTALS" ] || fail "the dmabuf-heap kselftest printed no Totals line"
+	echo "qemu-reference: kselftest ${TOTALS#\# }"
+	PASS=$(printf '%s' "$TOTALS" | sed -n 's/.*Totals: pass:\([0-9]*\).*/\1/p')
+	FAILS=$(printf '%s' "$TOTALS" | sed -n 's/.*Totals: pass:[0-9]* fail:\([0-9]*\).*/\1/p')
+	[ "${FAILS:-1}" = 0 ] || fail "dmabuf-heap kselftest: $TOTALS"
+	[ "${PASS:-0}" -ge 48 ] || fail "dmabuf-heap kselftest passed only ${PASS:-0} (want >= 48): $TOTALS"
+fi
+
+if [ "$PLAN" = all ] || [ "$PLAN" = placement ]; then
+	PL=$(section heap-placement)
+	[ -n "$PL" ] || fail "no output from heap-placement"
+	echo "qemu-reference: heap-placement TAP:"
+	printf '%s\n' "$PL" | grep -E '^(not )?ok |^# Totals' | sed 's/^/    /'
+	if printf '%s\n' "$PL" | grep -q '^not ok'; then
+		fail "heap-placement: $(printf '%s\n' "$PL" | grep '^not ok' | head -n 5 | tr '\n' ';')"
+	fi
+	printf '%s\n' "$PL" | grep -q '^ok ' || fail "heap-placement printed no ok line"
+
+	# host-side check of every located buffer against the DT this boot used
+	RMEM=/reserved-memory
+	dt_range() { # dt_range NODE PROP -> "base size" of its first entry (2 address, 2 size cells)
+		local a0 a1 s0 s1
+		read -r a0 a1 s0 s1 < <(fdtget -t x "$DTB" "$RMEM/$1" "$2")
+		echo "$(((0x$a0 << 32) | 0x$a1)) $(((0x$s0 << 32) | 0x$s1))"
+	}
+	ac=$(fdtget -t u "$DTB" "$RMEM" '#address-cells'); sc=$(fdtget -t u "$DTB" "$RMEM" '#size-cells')
+	if [ "$ac" != 2 ] || [ "$sc" != 2 ]; then
+		fail "this check expects #address-cells = #size-cells = 2 in /reserved-memory"
+	fi
+	cma_heaps=""
+	default_node=""
+	for node in $(fdtget -l "$DTB" "$RMEM"); do
+		fdtget -p "$DTB" "$RMEM/$node" | grep -qx reusable || continue
+		fdtget "$DTB" "$RMEM/$node" compatible 2>/dev/null | grep -q shared-dma-pool || continue
+		cma_heaps="$cma_heaps $node"
+		if fdtget -p "$DTB" "$RMEM/$node" | grep -qx linux,cma-default; then
+			default_node=$node
+			cma_heaps="$cma_heaps default_cma_region"
+		fi
+	done
+	PLACEMENTS=$(printf '%s\n' "$PL" | grep '^# heapsoc-placement: ' || true)
+	for heap in $cma_heaps; do
+		node=$heap
+		[ "$heap" != default_cma_region ] || node=$default_node
+		lines=$(printf '%s\n' "$PLACEMENTS" | grep -F "heap=$heap " || true)
+		[ -n "$lines" ] || fail "no buffer of CMA heap $heap was located"
+		if fdtget -p "$DTB" "$RMEM/$node" | grep -qx reg; then
+			read -r pbase psize < <(dt_range "$node" reg)
+			what="DT reg"
+		else
+			read -r pbase psize < <(dt_range "$node" alloc-ranges)
+			what="DT alloc-ranges"
+		fi
+		while read -r line; do
+			phys=$(printf '%s' "$line" | sed -n 's/.* phys=\(0x[0-9a-f]*\).*/\1/p')
+			len=$(printf '%s' "$line" | sed -n 's/.* len=\(0x[0-9a-f]*\).*/\1/p')
+			if [ -z "$phys" ] || [ -z "$len" ]; then fail "bad placement line: $line"; fi
+			if [ $((phys)) -lt "$pbase" ] || [ $((phys + len)) -gt $((pbase + psize)) ]; then
+				fail "$heap buffer $phys+$len outside its pool ($what $(printf '0x%x+0x%x' "$pbase" "$psize"))"
+			fi
+		done <<<"$lines"
+		echo "qemu-reference: $heap: $(printf '%s\n' "$lines" | wc -l) buffers inside $what $(printf '0x%x+0x%x' "$pbase" "$psize")"
+	done
+fi
+
+[ "$EXIT_LINE" = "HEAPSOC-EXIT: 0" ] || fail "guest reported $EXIT_LINE"
+echo "qemu-reference: PASS (plan=$PLAN, ${WALL} s wall${INSN_COUNT:+, $INSN_COUNT guest instructions}); console log $LOG"
