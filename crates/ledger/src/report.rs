@@ -1,0 +1,191 @@
+//! The placement report: per device, where its buffers landed.
+
+use std::fmt::Write;
+
+use board::{Board, Range};
+use serde::Serialize;
+
+use crate::map::{MemoryMap, Region};
+use crate::policy::{self, Finding, Rule};
+use crate::Ledger;
+
+/// Bytes of a device's buffers in one bank.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BankShare {
+    pub bank: String,
+    pub ecc: bool,
+    pub bytes: u64,
+}
+
+/// One device's DMA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceSummary {
+    pub device: String,
+    /// Distinct buffers (same name and segments count once).
+    pub buffers: usize,
+    /// Bytes in the distinct buffers.
+    pub bytes: u64,
+    pub banks: Vec<BankShare>,
+    pub outside_ram_bytes: u64,
+    /// Reserved regions the buffers touched.
+    pub pools: Vec<String>,
+    /// Whether every buffer was one contiguous range.
+    pub contiguous: bool,
+    /// Accesses, counting repeats.
+    pub accesses: u64,
+    pub findings: Vec<Finding>,
+}
+
+impl DeviceSummary {
+    /// Share of the bytes in ECC banks, 0.0 to 1.0.
+    pub fn ecc_share(&self) -> f64 {
+        let ecc: u64 = self.banks.iter().filter(|b| b.ecc).map(|b| b.bytes).sum();
+        if self.bytes == 0 {
+            0.0
+        } else {
+            ecc as f64 / self.bytes as f64
+        }
+    }
+}
+
+/// The verdict of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placement {
+    pub devices: Vec<DeviceSummary>,
+    pub regions: Vec<Region>,
+    pub findings: Vec<Finding>,
+    /// No finding.
+    pub passed: bool,
+}
+
+/// Summarises `ledger` over the board and judges it by the built-in policies and `rules`.
+pub fn build(board: &Board, map: &MemoryMap, ledger: &Ledger, rules: &[Rule]) -> Placement {
+    let findings = policy::evaluate(board, map, ledger, rules);
+    let mut devices: Vec<DeviceSummary> = Vec::new();
+    let mut seen: Vec<(String, String, Vec<Range>)> = Vec::new();
+    for rec in ledger.records() {
+        let idx = match devices.iter().position(|d| d.device == rec.device) {
+            Some(i) => i,
+            None => {
+                devices.push(DeviceSummary {
+                    device: rec.device.clone(),
+                    buffers: 0,
+                    bytes: 0,
+                    banks: Vec::new(),
+                    outside_ram_bytes: 0,
+                    pools: Vec::new(),
+                    contiguous: true,
+                    accesses: 0,
+                    findings: findings
+                        .iter()
+                        .filter(|f| f.device == rec.device)
+                        .cloned()
+                        .collect(),
+                });
+                devices.len() - 1
+            }
+        };
+        let d = &mut devices[idx];
+        d.accesses += rec.count;
+        d.contiguous &= rec.contiguous();
+        let key = (rec.device.clone(), rec.buffer.clone(), rec.segments.clone());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        d.buffers += 1;
+        d.bytes += rec.bytes();
+        for seg in &rec.segments {
+            for place in map.place(*seg) {
+                match place.bank.map(|b| &map.banks[b]) {
+                    None => d.outside_ram_bytes += place.range.size,
+                    Some(bank) => match d.banks.iter_mut().find(|s| s.bank == bank.name) {
+                        Some(s) => s.bytes += place.range.size,
+                        None => d.banks.push(BankShare {
+                            bank: bank.name.clone(),
+                            ecc: bank.ecc.protected(),
+                            bytes: place.range.size,
+                        }),
+                    },
+                }
+                if let Some(r) = place.region.map(|r| &map.regions[r]) {
+                    if !d.pools.contains(&r.name) {
+                        d.pools.push(r.name.clone());
+                    }
+                }
+            }
+        }
+    }
+    Placement {
+        passed: findings.is_empty(),
+        devices,
+        regions: map.regions.clone(),
+        findings,
+    }
+}
+
+/// The report as a table a developer reads at the end of a run.
+pub fn text(p: &Placement) -> String {
+    let mut o = String::from("DMA placement\n");
+    if p.devices.is_empty() {
+        o.push_str("  (no device DMA recorded)\n");
+    }
+    for d in &p.devices {
+        let banks: Vec<String> = d
+            .banks
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} {} {}",
+                    b.bank,
+                    if b.ecc { "ECC" } else { "non-ECC" },
+                    board::report::size(b.bytes)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "  {}: {} buffer(s), {}, {} access(es); contiguous: {}; ECC share {:.0}%",
+            d.device,
+            d.buffers,
+            board::report::size(d.bytes),
+            d.accesses,
+            if d.contiguous { "yes" } else { "no" },
+            100.0 * d.ecc_share()
+        );
+        let _ = writeln!(
+            o,
+            "    banks: {}",
+            if banks.is_empty() {
+                "-".into()
+            } else {
+                banks.join(", ")
+            }
+        );
+        if d.outside_ram_bytes > 0 {
+            let _ = writeln!(
+                o,
+                "    outside RAM: {}",
+                board::report::size(d.outside_ram_bytes)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "    pools: {}",
+            if d.pools.is_empty() {
+                "-".into()
+            } else {
+                d.pools.join(", ")
+            }
+        );
+    }
+    if p.findings.is_empty() {
+        o.push_str("verdict: pass (no finding)\n");
+    } else {
+        let _ = writeln!(o, "verdict: FAIL ({} finding(s))", p.findings.len());
+        for f in &p.findings {
+            let _ = writeln!(o, "  {f}");
+        }
+    }
+    o
+}

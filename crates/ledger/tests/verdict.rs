@@ -1,0 +1,181 @@
+//! The verdict on the reference board.
+
+use board::{Board, Range};
+use ledger::{report, Direction, Ledger, MemoryMap, Purpose, Rule};
+
+const DISPLAY: &str = "/display@9100000";
+const GPU: &str = "/virtio_mmio@a000000";
+
+fn heap_soc() -> Board {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../device-trees/heap-soc.dts");
+    board::load(&path, &board::SourceOptions::default())
+        .expect("heap-soc")
+        .board
+}
+
+fn r(base: u64, size: u64) -> Range {
+    Range { base, size }
+}
+
+fn scanout(l: &mut Ledger, base: u64, t: u64) {
+    l.record(
+        DISPLAY,
+        &[r(base, 0x12_c000)],
+        Direction::Read,
+        Purpose::Scanout,
+        "fb0",
+        t,
+    );
+}
+
+#[test]
+fn display_scanout_inside_its_pool_passes_and_repeats_fold() {
+    let b = heap_soc();
+    let map = MemoryMap::new(&b);
+    let mut l = Ledger::new();
+    for t in 0..100 {
+        scanout(&mut l, 0x5800_0000, t);
+    }
+    assert_eq!(
+        l.records().len(),
+        1,
+        "repeated scanouts fold into one record"
+    );
+    assert_eq!(l.records()[0].count, 100);
+    let p = report::build(&b, &map, &l, &[]);
+    assert!(p.passed, "{:?}", p.findings);
+    let d = &p.devices[0];
+    assert_eq!((d.buffers, d.bytes, d.accesses), (1, 0x12_c000, 100));
+    assert_eq!(d.pools, ["display-cma@58000000"]);
+    assert_eq!(d.banks.len(), 1);
+    assert!(!d.banks[0].ecc);
+    assert!(d.contiguous);
+    assert!(report::text(&p).contains("verdict: pass"));
+}
+
+#[test]
+fn scanout_from_the_carveout_names_device_address_and_carveout() {
+    let b = heap_soc();
+    let map = MemoryMap::new(&b);
+    let mut l = Ledger::new();
+    scanout(&mut l, 0x5f00_0000, 0);
+    let p = report::build(&b, &map, &l, &[]);
+    assert!(!p.passed);
+    let carve = p
+        .findings
+        .iter()
+        .find(|f| f.rule == "carveout")
+        .expect("carveout finding");
+    let text = carve.to_string();
+    assert!(
+        text.contains(DISPLAY) && text.contains("0x5f000000") && text.contains("carveout@5f000000"),
+        "{text}"
+    );
+    assert!(p.findings.iter().any(|f| f.rule == "outside-pools"));
+}
+
+#[test]
+fn scattered_gpu_buffer_reports_bank_shares_without_findings() {
+    let b = heap_soc();
+    let map = MemoryMap::new(&b);
+    let mut l = Ledger::new();
+    let segs = [
+        r(0x4100_0000, 0x1000),
+        r(0x5200_0000, 0x3000),
+        r(0x4100_2000, 0x1000),
+    ];
+    l.record(
+        GPU,
+        &segs,
+        Direction::Read,
+        Purpose::Buffer,
+        "resource 1",
+        5,
+    );
+    let p = report::build(&b, &map, &l, &[]);
+    assert!(p.passed, "{:?}", p.findings);
+    let d = &p.devices[0];
+    assert!(!d.contiguous);
+    assert_eq!(d.bytes, 0x5000);
+    assert!((d.ecc_share() - 0.4).abs() < 1e-9);
+}
+
+#[test]
+fn scanout_must_be_contiguous() {
+    let b = heap_soc();
+    let map = MemoryMap::new(&b);
+    let mut l = Ledger::new();
+    let segs = [r(0x5800_0000, 0x1000), r(0x5800_2000, 0x1000)];
+    l.record(DISPLAY, &segs, Direction::Read, Purpose::Scanout, "fb1", 0);
+    let p = report::build(&b, &map, &l, &[]);
+    assert!(p
+        .findings
+        .iter()
+        .any(|f| f.rule == "scanout-not-contiguous"));
+}
+
+#[test]
+fn user_expectations_are_checked() {
+    let b = heap_soc();
+    let map = MemoryMap::new(&b);
+    let mut l = Ledger::new();
+    scanout(&mut l, 0x5800_0000, 0);
+    let rules: Vec<Rule> = vec![format!("{DISPLAY}=ecc").parse().expect("rule")];
+    let p = report::build(&b, &map, &l, &rules);
+    let f = p
+        .findings
+        .iter()
+        .find(|f| f.rule == "expect-ecc")
+        .expect("expect-ecc");
+    assert!(
+        f.message.contains("non-ECC bank memory@50000000"),
+        "{}",
+        f.message
+    );
+    let ok: Vec<Rule> = vec![format!("{DISPLAY}=non-ecc").parse().expect("rule")];
+    assert!(report::build(&b, &map, &l, &ok).passed);
+    assert!("x=purple".parse::<Rule>().is_err());
+    assert!("no-equals".parse::<Rule>().is_err());
+}
+
+#[test]
+fn dma_outside_ram_is_a_finding() {
+    let b = heap_soc();
+    let map = MemoryMap::new(&b);
+    let mut l = Ledger::new();
+    l.record(
+        GPU,
+        &[r(0x8000_0000, 0x1000)],
+        Direction::Write,
+        Purpose::Buffer,
+        "resource 2",
+        0,
+    );
+    let p = report::build(&b, &map, &l, &[]);
+    assert_eq!(p.findings[0].rule, "outside-ram");
+    assert_eq!(p.devices[0].outside_ram_bytes, 0x1000);
+}
+
+#[test]
+fn dynamic_pools_are_placed_from_the_kernel_log() {
+    let b = heap_soc();
+    let mut map = MemoryMap::new(&b);
+    assert_eq!(map.regions[0].range, None);
+    assert!(map.learn_from_console(
+        "OF: reserved mem: 0x000000004c000000..0x000000004fffffff (65536 KiB) map reusable linux,cma"
+    ));
+    assert_eq!(map.regions[0].range, Some(r(0x4c00_0000, 0x400_0000)));
+    assert!(!map.learn_from_console("Memory: 364828K/524288K available"));
+    let places = map.place(r(0x4bff_f000, 0x2000));
+    assert_eq!(places.len(), 2, "split at the pool boundary");
+    assert_eq!(places[1].region, Some(0));
+}
+
+#[test]
+fn a_disabled_ledger_records_nothing_but_counts() {
+    let mut l = Ledger::disabled();
+    scanout(&mut l, 0x5800_0000, 0);
+    assert!(l.records().is_empty());
+    assert_eq!(l.unrecorded(), 1);
+}
