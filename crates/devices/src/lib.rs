@@ -8,6 +8,7 @@ pub mod bus;
 pub mod gicv3;
 pub mod irq;
 pub mod pl011;
+pub mod placeholder;
 
 pub use bus::{Bus, BusError, MmioDevice};
 pub use irq::{IrqLine, IrqLog};

@@ -1,6 +1,7 @@
 //! The subcommands.
 
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
 
 use board::{ChosenPatch, Loaded, Range, SourceOptions};
 
@@ -16,7 +17,9 @@ pub enum CliError {
         source: board::BoardError,
     },
     #[error(transparent)]
-    Memory(#[from] vmm::MemoryError),
+    Machine(#[from] vmm::machine::MachineError),
+    #[error(transparent)]
+    Load(#[from] vmm::loader::LoadError),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -89,27 +92,77 @@ pub fn dtb(args: &DtbArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The default guest's files: `--kernel`/`--initrd` if given, else the guest-image cache
+/// as `guest-images/build.sh --print-dir` names it for the current inputs.
+fn guest_files(args: &RunArgs) -> Result<(PathBuf, Option<PathBuf>)> {
+    if let Some(k) = &args.kernel {
+        return Ok((k.clone(), args.initrd.clone()));
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guest-images/build.sh");
+    let out = Command::new(&script).arg("--print-dir").output();
+    let dir = match out {
+        Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
+        _ => {
+            return Err(CliError::NotYet(format!(
+                "the default guest is not built for the current inputs: run {} (about 5 minutes the first time), or pass --kernel/--initrd",
+                script.display()
+            )))
+        }
+    };
+    let initrd = args
+        .initrd
+        .clone()
+        .unwrap_or_else(|| dir.join("initramfs.cpio.gz"));
+    Ok((dir.join("Image"), Some(initrd)))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| CliError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let loaded = load(&args.board)?;
     print_warnings(&loaded);
-    let memory = vmm::guest_memory(&loaded.board)?;
-    let ram: u64 = loaded.board.banks.iter().map(|b| b.range.size).sum();
+    let board = &loaded.board;
+    let machine = vmm::machine::build(board, Box::new(std::io::stdout()))?;
+    for u in &machine.unmodelled {
+        eprintln!(
+            "heapsoc: {} ({}) is not modelled: its registers read as zero",
+            u.node, u.compatible
+        );
+    }
+    let (kernel_path, initrd_path) = guest_files(args)?;
+    let kernel = read(&kernel_path)?;
+    let header = vmm::loader::ImageHeader::parse(&kernel_path.display().to_string(), &kernel)?;
+    let initrd = initrd_path.as_deref().map(read).transpose()?;
+    // The DTB grows by the /chosen properties; plan with room for them.
+    let dtb_estimate = board::guest_dtb(&loaded.tree, &board::ChosenPatch::default())
+        .map_err(|source| CliError::Board {
+            path: args.board.dtb.display().to_string(),
+            source,
+        })?
+        .len() as u64
+        + 4096;
+    let layout = vmm::loader::plan(
+        board,
+        &header,
+        dtb_estimate,
+        initrd.as_ref().map(|i| i.len() as u64),
+    )?;
     eprintln!(
-        "heapsoc: {}: {} RAM bank(s), {} in all; {} reserved region(s); {} device node(s); guest RAM mapped ({} region(s))",
-        args.board.dtb.display(),
-        loaded.board.banks.len(),
-        board::report::size(ram),
-        loaded.board.reserved.len(),
-        loaded.board.devices.len(),
-        vm_memory_regions(&memory),
+        "heapsoc: kernel {} at {}, DTB at {}, initramfs at {}",
+        kernel_path.display(),
+        layout.kernel,
+        layout.dtb,
+        layout.initrd.map_or("-".to_string(), |r| r.to_string())
     );
+    drop(machine);
     Err(CliError::NotYet(
-        "cannot boot yet: the AArch64 CPU backend is still being built (issues 4-6); \
-         `heapsoc inspect` shows the machine this board describes"
+        "cannot boot yet: the machine is built and the guest laid out, but the AArch64 CPU \
+         backend is not wired in (issues 4-6); `heapsoc inspect` shows the machine this board describes"
             .into(),
     ))
-}
-
-fn vm_memory_regions(memory: &vmm::GuestMemory) -> usize {
-    vmm::region_count(memory)
 }

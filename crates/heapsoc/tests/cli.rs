@@ -174,3 +174,23 @@ fn dtb_command_writes_a_guest_tree_with_chosen_patched() {
     assert_eq!(v["chosen"]["initrd"]["base"], 0x5400_0000u64);
     assert_eq!(v["chosen"]["initrd"]["size"], 0x1000);
 }
+
+#[test]
+fn run_refuses_a_kernel_that_is_not_an_arm64_image() {
+    let dir = tempfile::tempdir().expect("dir");
+    let k = dir.path().join("vmlinux");
+    std::fs::write(&k, b"\x7fELF\x02\x01\x01\0".repeat(16)).expect("write");
+    let out = heapsoc(&[
+        "run",
+        "--dtb",
+        "device-trees/heap-soc.dts",
+        "--kernel",
+        k.to_str().expect("utf-8"),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("vmlinux: not an arm64 Image: magic at offset 56"),
+        "{err}"
+    );
+}

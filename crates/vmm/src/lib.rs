@@ -19,3 +19,5 @@ pub fn region_count(memory: &GuestMemory) -> usize {
 pub mod loader;
 #[cfg(test)]
 mod loader_tests;
+pub mod machine;
+pub mod psci;

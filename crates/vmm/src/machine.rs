@@ -1,0 +1,196 @@
+//! The machine a board describes: guest RAM, the MMIO bus and the device models, each at
+//! the `reg` and interrupt its DT node gives. Nothing about addresses is decided here.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+
+use board::{Board, Device, GicVersion, Status};
+use devices::gicv3::{GicIrq, GicV3, GicdMmio, GicrMmio};
+use devices::pl011::Pl011;
+use devices::placeholder::{AccessCount, Shared, Unmodelled, VirtioMmioEmpty};
+use devices::{Bus, BusError};
+
+use crate::memory::{guest_memory, MemoryError};
+use crate::GuestMemory;
+
+/// Building the machine failed; messages name the DT node.
+#[derive(Debug, thiserror::Error)]
+pub enum MachineError {
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    #[error("{node}: {source}")]
+    Bus {
+        node: String,
+        #[source]
+        source: BusError,
+    },
+    #[error("{node}: {message}")]
+    Node { node: String, message: String },
+}
+
+fn node_err(node: &str, message: impl Into<String>) -> MachineError {
+    MachineError::Node {
+        node: node.to_string(),
+        message: message.into(),
+    }
+}
+
+/// A DT device heapsoc does not model, and how often the guest touched it.
+#[derive(Debug, Clone)]
+pub struct UnmodelledDevice {
+    pub node: String,
+    pub compatible: String,
+    pub accesses: AccessCount,
+}
+
+/// The assembled machine (without its CPU).
+#[derive(Debug)]
+pub struct Machine {
+    pub memory: GuestMemory,
+    pub bus: Bus,
+    pub gic: Rc<RefCell<GicV3>>,
+    /// The console UART (the first PL011), for host input.
+    pub console: Option<Rc<RefCell<Pl011>>>,
+    /// MPIDR of the boot PE (its `reg` in /cpus).
+    pub mpidr: u64,
+    /// Devices with a placeholder on the bus.
+    pub unmodelled: Vec<UnmodelledDevice>,
+    /// Devices with a compatible but no registers (clocks, panels, PSCI, the timer).
+    pub without_registers: Vec<String>,
+}
+
+fn spi(dev: &Device) -> Result<u32, MachineError> {
+    dev.interrupts
+        .first()
+        .and_then(|i| i.intid)
+        .ok_or_else(|| node_err(&dev.node, "needs an `interrupts` entry the GIC can deliver"))
+}
+
+/// Builds the machine `board` describes; the console UART writes to `console`.
+pub fn build(board: &Board, console: Box<dyn Write>) -> Result<Machine, MachineError> {
+    let memory = guest_memory(board)?;
+    let cpu = board
+        .cpus
+        .first()
+        .ok_or_else(|| node_err("/cpus", "no CPU to boot"))?;
+    let ic = board
+        .interrupt_controller
+        .as_ref()
+        .ok_or_else(|| node_err("/", "no interrupt controller: the kernel needs a GIC"))?;
+    if ic.version != GicVersion::V3 {
+        return Err(node_err(
+            &ic.node,
+            format!(
+                "{} is not modelled; heapsoc models arm,gic-v3",
+                ic.compatible
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or("this interrupt controller")
+            ),
+        ));
+    }
+    let (Some(gicd), Some(gicr)) = (ic.reg.first(), ic.reg.get(1)) else {
+        return Err(node_err(
+            &ic.node,
+            "arm,gic-v3 needs two reg entries: GICD and GICR",
+        ));
+    };
+    let max_spi = board
+        .devices
+        .iter()
+        .flat_map(|d| d.interrupts.iter())
+        .filter_map(|i| i.intid)
+        .max()
+        .unwrap_or(0);
+    let gic = Rc::new(RefCell::new(GicV3::new(
+        max_spi.saturating_sub(31).max(64),
+        cpu.mpidr,
+    )));
+    let mut bus = Bus::new();
+    let add =
+        |bus: &mut Bus, node: &str, base: u64, size: u64, dev: Box<dyn devices::MmioDevice>| {
+            bus.insert(node, base, size, dev)
+                .map_err(|source| MachineError::Bus {
+                    node: node.to_string(),
+                    source,
+                })
+        };
+    add(
+        &mut bus,
+        &ic.node,
+        gicd.base,
+        gicd.size,
+        Box::new(GicdMmio(gic.clone())),
+    )?;
+    add(
+        &mut bus,
+        &ic.node,
+        gicr.base,
+        gicr.size,
+        Box::new(GicrMmio(gic.clone())),
+    )?;
+
+    let mut console_uart = None;
+    let mut console_out = Some(console);
+    let mut unmodelled = Vec::new();
+    let mut without_registers = Vec::new();
+    for dev in &board.devices {
+        if dev.node == ic.node || dev.status != Status::Okay {
+            continue;
+        }
+        let Some(reg) = dev.reg.first() else {
+            without_registers.push(dev.node.clone());
+            continue;
+        };
+        let is = |c: &str| dev.compatible.iter().any(|x| x == c);
+        if is("arm,pl011") && console_out.is_some() {
+            let irq = GicIrq {
+                gic: gic.clone(),
+                intid: spi(dev)?,
+            };
+            let out = console_out
+                .take()
+                .unwrap_or_else(|| Box::new(std::io::sink()));
+            let uart = Rc::new(RefCell::new(Pl011::new(out, Box::new(irq))));
+            add(
+                &mut bus,
+                &dev.node,
+                reg.base,
+                reg.size,
+                Box::new(Shared(uart.clone())),
+            )?;
+            console_uart = Some(uart);
+        } else if is("virtio,mmio") {
+            add(
+                &mut bus,
+                &dev.node,
+                reg.base,
+                reg.size,
+                Box::new(VirtioMmioEmpty),
+            )?;
+        } else {
+            let accesses = AccessCount::default();
+            for r in &dev.reg {
+                let placeholder = Unmodelled {
+                    count: accesses.clone(),
+                };
+                add(&mut bus, &dev.node, r.base, r.size, Box::new(placeholder))?;
+            }
+            unmodelled.push(UnmodelledDevice {
+                node: dev.node.clone(),
+                compatible: dev.compatible.first().cloned().unwrap_or_default(),
+                accesses,
+            });
+        }
+    }
+    Ok(Machine {
+        memory,
+        bus,
+        gic,
+        console: console_uart,
+        mpidr: cpu.mpidr,
+        unmodelled,
+        without_registers,
+    })
+}

@@ -1,0 +1,110 @@
+//! The machine built from the reference board.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+
+#[derive(Clone, Default)]
+struct Sink(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn load(rel: &str) -> board::Board {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel);
+    board::load(&path, &board::SourceOptions::default())
+        .expect("board")
+        .board
+}
+
+fn read32(m: &mut vmm::machine::Machine, addr: u64) -> u32 {
+    let mut b = [0u8; 4];
+    m.bus.read(addr, &mut b).expect("mapped");
+    u32::from_le_bytes(b)
+}
+
+#[test]
+fn heap_soc_devices_sit_where_the_dt_puts_them() {
+    let sink = Sink::default();
+    let mut m = vmm::machine::build(&load("device-trees/heap-soc.dts"), Box::new(sink.clone()))
+        .expect("machine");
+    assert_eq!(
+        (read32(&mut m, 0x0800_ffe8) >> 4) & 0xf,
+        3,
+        "GICD PIDR2 at the DT's GICD base"
+    );
+    assert_eq!(
+        (read32(&mut m, 0x080a_ffe8) >> 4) & 0xf,
+        3,
+        "GICR PIDR2 at the DT's GICR base"
+    );
+    m.bus
+        .write(0x0900_0000, &u32::from(b'A').to_le_bytes())
+        .expect("uart DR");
+    assert_eq!(sink.0.borrow().as_slice(), b"A");
+    assert_eq!(read32(&mut m, 0x0a00_0000), 0x7472_6976, "virtio magic");
+    let names: Vec<&str> = m.unmodelled.iter().map(|u| u.node.as_str()).collect();
+    assert_eq!(names, ["/display@9100000"]);
+    assert_eq!(read32(&mut m, 0x0910_0fe0), 0, "placeholder reads zero");
+    assert_eq!(m.unmodelled[0].accesses.reads.get(), 1);
+    assert!(m.without_registers.iter().any(|n| n == "/timer"));
+    assert!(
+        m.bus.read(0x0c00_0000, &mut [0u8; 4]).is_err(),
+        "nothing there"
+    );
+}
+
+#[test]
+fn uart_interrupt_reaches_the_gic_spi_from_the_dt() {
+    let mut m = vmm::machine::build(
+        &load("device-trees/heap-soc.dts"),
+        Box::new(std::io::sink()),
+    )
+    .expect("machine");
+    // Enable group 1 and SPI 1 (INTID 33) as Linux would, then unmask the UART's TX interrupt.
+    m.bus
+        .write(0x0800_0000, &2u32.to_le_bytes())
+        .expect("GICD_CTLR");
+    m.bus
+        .write(0x0800_0084, &2u32.to_le_bytes())
+        .expect("IGROUPR1");
+    m.bus
+        .write(0x0800_0104, &2u32.to_le_bytes())
+        .expect("ISENABLER1");
+    {
+        let mut g = m.gic.borrow_mut();
+        g.icc_write(devices::gicv3::IccReg::Pmr, 0xf0);
+        g.icc_write(devices::gicv3::IccReg::Igrpen1, 1);
+    }
+    m.bus
+        .write(0x0900_0038, &(1u32 << 5).to_le_bytes())
+        .expect("UARTIMSC TX");
+    m.bus
+        .write(0x0900_0000, &u32::from(b'x').to_le_bytes())
+        .expect("DR");
+    assert!(m.gic.borrow().irq_pending());
+    assert_eq!(
+        m.gic.borrow_mut().icc_read(devices::gicv3::IccReg::Iar1),
+        33
+    );
+}
+
+#[test]
+fn a_gicv2_board_is_refused_naming_the_node() {
+    let err = vmm::machine::build(&load("tests/boards/gicv2.dts"), Box::new(std::io::sink()))
+        .expect_err("GICv2 not modelled");
+    assert!(
+        err.to_string()
+            .starts_with("/intc@8000000: arm,cortex-a15-gic is not modelled"),
+        "{err}"
+    );
+}
