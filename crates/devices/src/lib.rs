@@ -5,9 +5,11 @@
 //! interrupts through an [`IrqLine`].
 
 pub mod bus;
+pub mod dma;
 pub mod gicv3;
 pub mod irq;
 pub mod pl011;
+pub mod pl111;
 pub mod placeholder;
 
 pub use bus::{Bus, BusError, MmioDevice};

@@ -127,7 +127,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let loaded = load(&args.board)?;
     print_warnings(&loaded);
     let board = &loaded.board;
-    let machine = vmm::machine::build(board, Box::new(std::io::stdout()))?;
+    let machine = vmm::machine::build(board, Box::new(std::io::stdout()), 62_500_000)?;
     for u in &machine.unmodelled {
         eprintln!(
             "heapsoc: {} ({}) is not modelled: its registers read as zero",

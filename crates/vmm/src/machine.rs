@@ -1,15 +1,18 @@
 //! The machine a board describes: guest RAM, the MMIO bus and the device models, each at
 //! the `reg` and interrupt its DT node gives. Nothing about addresses is decided here.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::rc::Rc;
 
 use board::{Board, Device, GicVersion, Status};
+use devices::dma::{Dma, DmaContext};
 use devices::gicv3::{GicIrq, GicV3, GicdMmio, GicrMmio};
 use devices::pl011::Pl011;
+use devices::pl111::Pl111;
 use devices::placeholder::{AccessCount, Shared, Unmodelled, VirtioMmioEmpty};
 use devices::{Bus, BusError};
+use ledger::Ledger;
 
 use crate::memory::{guest_memory, MemoryError};
 use crate::GuestMemory;
@@ -52,6 +55,10 @@ pub struct Machine {
     pub gic: Rc<RefCell<GicV3>>,
     /// The console UART (the first PL011), for host input.
     pub console: Option<Rc<RefCell<Pl011>>>,
+    /// PL111 displays, for their frame clocks and screenshots.
+    pub displays: Vec<Rc<RefCell<Pl111>>>,
+    /// Every device DMA, and the clock the devices stamp it with.
+    pub dma: DmaContext,
     /// MPIDR of the boot PE (its `reg` in /cpus).
     pub mpidr: u64,
     /// Devices with a placeholder on the bus.
@@ -67,9 +74,19 @@ fn spi(dev: &Device) -> Result<u32, MachineError> {
         .ok_or_else(|| node_err(&dev.node, "needs an `interrupts` entry the GIC can deliver"))
 }
 
-/// Builds the machine `board` describes; the console UART writes to `console`.
-pub fn build(board: &Board, console: Box<dyn Write>) -> Result<Machine, MachineError> {
+/// Builds the machine `board` describes; the console UART writes to `console`; device
+/// clocks run at `counter_hz` (the guest's generic-timer frequency).
+pub fn build(
+    board: &Board,
+    console: Box<dyn Write>,
+    counter_hz: u64,
+) -> Result<Machine, MachineError> {
     let memory = guest_memory(board)?;
+    let dma = DmaContext {
+        memory: memory.clone(),
+        ledger: Rc::new(RefCell::new(Ledger::new())),
+        now: Rc::new(Cell::new(0)),
+    };
     let cpu = board
         .cpus
         .first()
@@ -132,6 +149,7 @@ pub fn build(board: &Board, console: Box<dyn Write>) -> Result<Machine, MachineE
     )?;
 
     let mut console_uart = None;
+    let mut displays = Vec::new();
     let mut console_out = Some(console);
     let mut unmodelled = Vec::new();
     let mut without_registers = Vec::new();
@@ -161,6 +179,24 @@ pub fn build(board: &Board, console: Box<dyn Write>) -> Result<Machine, MachineE
                 Box::new(Shared(uart.clone())),
             )?;
             console_uart = Some(uart);
+        } else if is("arm,pl111") {
+            let irq = GicIrq {
+                gic: gic.clone(),
+                intid: spi(dev)?,
+            };
+            let pl111 = Rc::new(RefCell::new(Pl111::new(
+                Dma::new(dma.clone(), &dev.node),
+                Box::new(irq),
+                counter_hz,
+            )));
+            add(
+                &mut bus,
+                &dev.node,
+                reg.base,
+                reg.size,
+                Box::new(Shared(pl111.clone())),
+            )?;
+            displays.push(pl111);
         } else if is("virtio,mmio") {
             add(
                 &mut bus,
@@ -189,6 +225,8 @@ pub fn build(board: &Board, console: Box<dyn Write>) -> Result<Machine, MachineE
         bus,
         gic,
         console: console_uart,
+        displays,
+        dma,
         mpidr: cpu.mpidr,
         unmodelled,
         without_registers,

@@ -1,0 +1,134 @@
+//! The only way a device model reaches guest memory: a handle that records every access in
+//! the DMA ledger, then performs it. An access outside RAM is recorded (the verdict reports
+//! it) and fails with an error the device handles like a bus error: never a host crash.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use board::Range;
+use ledger::{Direction, Ledger, Purpose};
+use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap};
+
+/// A DMA touched memory that is not RAM.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{device}: DMA to {range} is outside RAM")]
+pub struct DmaError {
+    pub device: String,
+    pub range: Range,
+}
+
+/// What every device's DMA handle shares: guest RAM, the ledger and virtual time.
+#[derive(Debug, Clone)]
+pub struct DmaContext {
+    pub memory: GuestMemoryMmap,
+    pub ledger: Rc<RefCell<Ledger>>,
+    /// Guest counter ticks, advanced by the machine.
+    pub now: Rc<Cell<u64>>,
+}
+
+/// One device's DMA handle.
+#[derive(Debug, Clone)]
+pub struct Dma {
+    ctx: DmaContext,
+    device: String,
+}
+
+impl Dma {
+    /// A handle for the device at DT node `device`.
+    pub fn new(ctx: DmaContext, device: &str) -> Dma {
+        Dma {
+            ctx,
+            device: device.to_string(),
+        }
+    }
+
+    /// The DT node path this handle records under.
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    /// Records an access to `segments` without moving data (a scanout the host does not
+    /// need to look at this frame).
+    pub fn touch(&self, segments: &[Range], direction: Direction, purpose: Purpose, buffer: &str) {
+        self.ctx.ledger.borrow_mut().record(
+            &self.device,
+            segments,
+            direction,
+            purpose,
+            buffer,
+            self.ctx.now.get(),
+        );
+    }
+
+    fn check(&self, seg: &Range) -> Result<(), DmaError> {
+        let ok = seg.size == 0
+            || usize::try_from(seg.size)
+                .is_ok_and(|len| self.ctx.memory.check_range(GuestAddress(seg.base), len));
+        if ok {
+            Ok(())
+        } else {
+            Err(DmaError {
+                device: self.device.clone(),
+                range: *seg,
+            })
+        }
+    }
+
+    /// Reads the segments, in order, into `out` (which must hold their total size).
+    pub fn read(
+        &self,
+        segments: &[Range],
+        purpose: Purpose,
+        buffer: &str,
+        out: &mut [u8],
+    ) -> Result<(), DmaError> {
+        self.touch(segments, Direction::Read, purpose, buffer);
+        let mut at = 0usize;
+        for seg in segments {
+            self.check(seg)?;
+            let len = seg.size as usize;
+            let dst = out.get_mut(at..at + len).ok_or_else(|| DmaError {
+                device: self.device.clone(),
+                range: *seg,
+            })?;
+            self.ctx
+                .memory
+                .read_slice(dst, GuestAddress(seg.base))
+                .map_err(|_| DmaError {
+                    device: self.device.clone(),
+                    range: *seg,
+                })?;
+            at += len;
+        }
+        Ok(())
+    }
+
+    /// Writes `data` across the segments, in order.
+    pub fn write(
+        &self,
+        segments: &[Range],
+        purpose: Purpose,
+        buffer: &str,
+        data: &[u8],
+    ) -> Result<(), DmaError> {
+        self.touch(segments, Direction::Write, purpose, buffer);
+        let mut at = 0usize;
+        for seg in segments {
+            self.check(seg)?;
+            let len = seg.size as usize;
+            let src = data.get(at..at + len).ok_or_else(|| DmaError {
+                device: self.device.clone(),
+                range: *seg,
+            })?;
+            self.ctx
+                .memory
+                .write_slice(src, GuestAddress(seg.base))
+                .map_err(|_| DmaError {
+                    device: self.device.clone(),
+                    range: *seg,
+                })?;
+            at += len;
+        }
+        Ok(())
+    }
+}
