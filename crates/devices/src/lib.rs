@@ -11,6 +11,7 @@ pub mod irq;
 pub mod pl011;
 pub mod pl111;
 pub mod placeholder;
+pub mod virtio;
 
 pub use bus::{Bus, BusError, MmioDevice};
 pub use irq::{IrqLine, IrqLog};

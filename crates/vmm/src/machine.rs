@@ -11,6 +11,8 @@ use devices::gicv3::{GicIrq, GicV3, GicdMmio, GicrMmio};
 use devices::pl011::Pl011;
 use devices::pl111::Pl111;
 use devices::placeholder::{AccessCount, Shared, Unmodelled, VirtioMmioEmpty};
+use devices::virtio::gpu::Gpu;
+use devices::virtio::mmio::VirtioMmio;
 use devices::{Bus, BusError};
 use ledger::Ledger;
 
@@ -57,6 +59,8 @@ pub struct Machine {
     pub console: Option<Rc<RefCell<Pl011>>>,
     /// PL111 displays, for their frame clocks and screenshots.
     pub displays: Vec<Rc<RefCell<Pl111>>>,
+    /// The virtio-gpu behind the first virtio-mmio slot.
+    pub gpu: Option<Rc<RefCell<VirtioMmio<Gpu>>>>,
     /// Every device DMA, and the clock the devices stamp it with.
     pub dma: DmaContext,
     /// MPIDR of the boot PE (its `reg` in /cpus).
@@ -150,6 +154,7 @@ pub fn build(
 
     let mut console_uart = None;
     let mut displays = Vec::new();
+    let mut gpu = None;
     let mut console_out = Some(console);
     let mut unmodelled = Vec::new();
     let mut without_registers = Vec::new();
@@ -197,6 +202,25 @@ pub fn build(
                 Box::new(Shared(pl111.clone())),
             )?;
             displays.push(pl111);
+        } else if is("virtio,mmio") && gpu.is_none() {
+            let irq = GicIrq {
+                gic: gic.clone(),
+                intid: spi(dev)?,
+            };
+            let transport = Rc::new(RefCell::new(VirtioMmio::new(
+                Gpu::new(1024, 768),
+                Dma::new(dma.clone(), &dev.node),
+                memory.clone(),
+                Box::new(irq),
+            )));
+            add(
+                &mut bus,
+                &dev.node,
+                reg.base,
+                reg.size,
+                Box::new(Shared(transport.clone())),
+            )?;
+            gpu = Some(transport);
         } else if is("virtio,mmio") {
             add(
                 &mut bus,
@@ -226,6 +250,7 @@ pub fn build(
         gic,
         console: console_uart,
         displays,
+        gpu,
         dma,
         mpidr: cpu.mpidr,
         unmodelled,

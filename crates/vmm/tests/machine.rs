@@ -56,6 +56,12 @@ fn heap_soc_devices_sit_where_the_dt_puts_them() {
         .expect("uart DR");
     assert_eq!(sink.0.borrow().as_slice(), b"A");
     assert_eq!(read32(&mut m, 0x0a00_0000), 0x7472_6976, "virtio magic");
+    assert_eq!(
+        read32(&mut m, 0x0a00_0008),
+        16,
+        "virtio-gpu in the GPU slot"
+    );
+    assert!(m.gpu.is_some());
     assert!(m.unmodelled.is_empty(), "{:?}", m.unmodelled);
     assert_eq!(
         read32(&mut m, 0x0910_0fe0),

@@ -1,0 +1,319 @@
+//! The virtio-mmio transport, version 2 (virtio 1.2, 4.2.2): feature negotiation, queue
+//! setup, notification and the used-buffer interrupt. Every ring and buffer access goes
+//! through the device's DMA handle, so rings and commands appear in the ledger as
+//! `control` records.
+
+use board::Range;
+use ledger::{Direction, Purpose};
+use virtio_queue::{Queue, QueueT};
+use vm_memory::GuestMemoryMmap;
+
+use super::{Request, VirtioDevice, F_VERSION_1};
+use crate::bus::MmioDevice;
+use crate::dma::Dma;
+use crate::irq::IrqLine;
+
+const MAGIC: u32 = 0x7472_6976;
+const QUEUE_MAX: u16 = 256;
+const STATUS_FAILED: u32 = 0x80;
+const INT_USED: u32 = 1;
+
+/// The transport around one device.
+pub struct VirtioMmio<D: VirtioDevice> {
+    pub device: D,
+    dma: Dma,
+    memory: GuestMemoryMmap,
+    irq: Box<dyn IrqLine>,
+    queues: Vec<Queue>,
+    queue_sel: u32,
+    device_features_sel: u32,
+    driver_features_sel: u32,
+    driver_features: u64,
+    status: u32,
+    interrupt_status: u32,
+    config_generation: u32,
+    shm_sel: u32,
+    irq_level: bool,
+    /// Requests the device could not parse or queues that failed; reported, not hidden.
+    pub errors: Vec<String>,
+}
+
+impl<D: VirtioDevice> std::fmt::Debug for VirtioMmio<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VirtioMmio")
+            .field("device", &self.device)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: VirtioDevice> VirtioMmio<D> {
+    pub fn new(device: D, dma: Dma, memory: GuestMemoryMmap, irq: Box<dyn IrqLine>) -> Self {
+        let queues = (0..device.queues())
+            .map(|_| Queue::new(QUEUE_MAX).expect("256 is a valid queue size"))
+            .collect();
+        VirtioMmio {
+            device,
+            dma,
+            memory,
+            irq,
+            queues,
+            queue_sel: 0,
+            device_features_sel: 0,
+            driver_features_sel: 0,
+            driver_features: 0,
+            status: 0,
+            interrupt_status: 0,
+            config_generation: 0,
+            shm_sel: 0,
+            irq_level: false,
+            errors: Vec::new(),
+        }
+    }
+
+    fn offered(&self) -> u64 {
+        self.device.features() | F_VERSION_1
+    }
+
+    fn update_irq(&mut self) {
+        let level = self.interrupt_status != 0;
+        if level != self.irq_level {
+            self.irq_level = level;
+            self.irq.set_level(level);
+        }
+    }
+
+    fn reset(&mut self) {
+        for q in &mut self.queues {
+            q.reset();
+        }
+        self.device.reset();
+        self.driver_features = 0;
+        self.status = 0;
+        self.interrupt_status = 0;
+        self.update_irq();
+    }
+
+    fn queue(&mut self) -> Option<&mut Queue> {
+        self.queues.get_mut(self.queue_sel as usize)
+    }
+
+    /// Records the rings of a queue as the device reads and writes them.
+    fn record_rings(&self, q: &Queue) {
+        let n = u64::from(q.size());
+        self.dma.touch(
+            &[Range {
+                base: q.desc_table(),
+                size: 16 * n,
+            }],
+            Direction::Read,
+            Purpose::Control,
+            "virtqueue descriptors",
+        );
+        self.dma.touch(
+            &[Range {
+                base: q.avail_ring(),
+                size: 6 + 2 * n,
+            }],
+            Direction::Read,
+            Purpose::Control,
+            "virtqueue avail ring",
+        );
+        self.dma.touch(
+            &[Range {
+                base: q.used_ring(),
+                size: 6 + 8 * n,
+            }],
+            Direction::Write,
+            Purpose::Control,
+            "virtqueue used ring",
+        );
+    }
+
+    /// Processes every available request of queue `index`.
+    fn notify(&mut self, index: usize) {
+        let Some(q) = self.queues.get(index) else {
+            self.errors
+                .push(format!("notify of queue {index}, which does not exist"));
+            return;
+        };
+        if !q.ready() || !q.is_valid(&self.memory) {
+            self.errors
+                .push(format!("notify of queue {index}, which is not set up"));
+            return;
+        }
+        self.record_rings(q);
+        let mut used_any = false;
+        while let Some(chain) = self
+            .queues
+            .get_mut(index)
+            .and_then(|q| q.pop_descriptor_chain(&self.memory))
+        {
+            let mut req = Request {
+                head: chain.head_index(),
+                ..Request::default()
+            };
+            let mut readable = Vec::new();
+            for desc in chain {
+                let range = Range {
+                    base: desc.addr().0,
+                    size: u64::from(desc.len()),
+                };
+                if desc.is_write_only() {
+                    req.output.push(range);
+                } else {
+                    readable.push(range);
+                }
+            }
+            let total: u64 = readable.iter().map(|r| r.size).sum();
+            req.input = vec![0; usize::try_from(total).unwrap_or(0)];
+            if let Err(e) = self.dma.read(
+                &readable,
+                Purpose::Control,
+                "virtqueue request",
+                &mut req.input,
+            ) {
+                self.errors.push(e.to_string());
+                req.input.clear();
+            }
+            let written = self.device.handle(index, &req, &self.dma);
+            let Some(q) = self.queues.get_mut(index) else {
+                break;
+            };
+            if let Err(e) = q.add_used(&self.memory, req.head, written) {
+                self.errors.push(format!("queue {index}: {e:?}"));
+                break;
+            }
+            used_any = true;
+        }
+        if used_any {
+            let notify = self
+                .queues
+                .get_mut(index)
+                .map(|q| q.needs_notification(&self.memory).unwrap_or(true))
+                .unwrap_or(false);
+            if notify {
+                self.interrupt_status |= INT_USED;
+                self.update_irq();
+            }
+        }
+    }
+
+    fn read_reg(&mut self, off: u64) -> u32 {
+        match off {
+            0x000 => MAGIC,
+            0x004 => 2,
+            0x008 => self.device.device_id(),
+            0x00c => 0x554d_4551,
+            0x010 => match self.device_features_sel {
+                0 => self.offered() as u32,
+                1 => (self.offered() >> 32) as u32,
+                _ => 0,
+            },
+            0x034 => self.queue().map_or(0, |q| u32::from(q.max_size())),
+            0x044 => self.queue().map_or(0, |q| u32::from(q.ready())),
+            0x060 => self.interrupt_status,
+            0x070 => self.status,
+            // No shared memory regions: length ~0 (virtio 1.2, 4.2.2.1).
+            0x0b0 | 0x0b4 => u32::MAX,
+            0x0fc => self.config_generation,
+            _ => 0,
+        }
+    }
+
+    fn write_reg(&mut self, off: u64, v: u32) {
+        match off {
+            0x014 => self.device_features_sel = v,
+            0x020 => match self.driver_features_sel {
+                0 => self.driver_features = (self.driver_features & !0xffff_ffff) | u64::from(v),
+                1 => {
+                    self.driver_features =
+                        (self.driver_features & 0xffff_ffff) | (u64::from(v) << 32)
+                }
+                _ => {}
+            },
+            0x024 => self.driver_features_sel = v,
+            0x030 => self.queue_sel = v,
+            0x038 => {
+                if let Some(q) = self.queue() {
+                    q.set_size(v as u16);
+                }
+            }
+            0x044 => {
+                if let Some(q) = self.queue() {
+                    q.set_ready(v & 1 != 0);
+                }
+            }
+            0x050 => self.notify(v as usize),
+            0x064 => {
+                self.interrupt_status &= !v;
+                self.update_irq();
+            }
+            0x070 => {
+                if v == 0 {
+                    self.reset();
+                } else {
+                    // FEATURES_OK only if the driver accepted VERSION_1 and nothing unoffered.
+                    let bad = self.driver_features & !self.offered() != 0
+                        || self.driver_features & F_VERSION_1 == 0;
+                    self.status = if v & 8 != 0 && bad {
+                        (v & !8) | STATUS_FAILED
+                    } else {
+                        v
+                    };
+                }
+            }
+            0x080 => self.set_addr(|q, l| q.set_desc_table_address(Some(l), None), v),
+            0x084 => self.set_addr(|q, h| q.set_desc_table_address(None, Some(h)), v),
+            0x090 => self.set_addr(|q, l| q.set_avail_ring_address(Some(l), None), v),
+            0x094 => self.set_addr(|q, h| q.set_avail_ring_address(None, Some(h)), v),
+            0x0a0 => self.set_addr(|q, l| q.set_used_ring_address(Some(l), None), v),
+            0x0a4 => self.set_addr(|q, h| q.set_used_ring_address(None, Some(h)), v),
+            0x0ac => self.shm_sel = v,
+            _ => {}
+        }
+    }
+
+    fn set_addr(&mut self, f: impl FnOnce(&mut Queue, u32), v: u32) {
+        if let Some(q) = self.queue() {
+            f(q, v);
+        }
+    }
+
+    /// Whether the driver brought the device up (DRIVER_OK).
+    pub fn driver_ok(&self) -> bool {
+        self.status & 4 != 0
+    }
+}
+
+impl<D: VirtioDevice> MmioDevice for VirtioMmio<D> {
+    fn read(&mut self, offset: u64, data: &mut [u8]) {
+        if offset >= 0x100 {
+            self.device.read_config(offset - 0x100, data);
+            return;
+        }
+        let v = if data.len() == 4 && offset % 4 == 0 {
+            self.read_reg(offset)
+        } else {
+            0
+        };
+        let b = v.to_le_bytes();
+        for (i, d) in data.iter_mut().enumerate() {
+            *d = b.get(i).copied().unwrap_or(0);
+        }
+    }
+
+    fn write(&mut self, offset: u64, data: &[u8]) {
+        if offset >= 0x100 {
+            self.device.write_config(offset - 0x100, data);
+            self.config_generation = self.config_generation.wrapping_add(1);
+            return;
+        }
+        if data.len() == 4 && offset % 4 == 0 {
+            self.write_reg(
+                offset,
+                u32::from_le_bytes([data[0], data[1], data[2], data[3]]),
+            );
+        }
+    }
+}
