@@ -10,6 +10,7 @@
 pub mod map;
 pub mod policy;
 pub mod report;
+pub mod svg;
 
 use board::Range;
 use serde::Serialize;

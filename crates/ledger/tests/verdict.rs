@@ -179,3 +179,29 @@ fn a_disabled_ledger_records_nothing_but_counts() {
     assert!(l.records().is_empty());
     assert_eq!(l.unrecorded(), 1);
 }
+
+#[test]
+fn svg_map_shows_banks_pools_and_buffers() {
+    let b = heap_soc();
+    let map = MemoryMap::new(&b);
+    let mut l = Ledger::new();
+    scanout(&mut l, 0x5800_0000, 0);
+    l.record(
+        GPU,
+        &[r(0x4100_0000, 0x1000)],
+        Direction::Read,
+        Purpose::Buffer,
+        "resource <1>",
+        0,
+    );
+    let svg = ledger::svg::render(&map, &l);
+    assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("memory@40000000 ECC") && svg.contains("memory@50000000 non-ECC"));
+    assert!(svg.contains("carveout@5f000000"));
+    assert!(svg.contains("resource &lt;1&gt;"), "names are escaped");
+    assert_eq!(
+        svg.matches("opacity=\"0.8\"").count(),
+        2,
+        "one mark per buffer segment"
+    );
+}
