@@ -205,3 +205,24 @@ fn svg_map_shows_banks_pools_and_buffers() {
         "one mark per buffer segment"
     );
 }
+
+#[test]
+fn display_pool_in_the_ecc_bank_fails_a_non_ecc_expectation() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../device-trees/heap-soc-display-in-ecc.dts");
+    let b = board::load(&path, &board::SourceOptions::default())
+        .expect("board")
+        .board;
+    let map = MemoryMap::new(&b);
+    let mut l = Ledger::new();
+    scanout(&mut l, 0x4800_0000, 0);
+    assert!(
+        report::build(&b, &map, &l, &[]).passed,
+        "inside its pool: no built-in policy fails"
+    );
+    let rules: Vec<Rule> = vec![format!("{DISPLAY}=non-ecc").parse().expect("rule")];
+    let p = report::build(&b, &map, &l, &rules);
+    assert_eq!(p.findings.len(), 1);
+    assert_eq!(p.findings[0].rule, "expect-non-ecc");
+    assert!(p.findings[0].message.contains("ECC bank memory@40000000"));
+}
