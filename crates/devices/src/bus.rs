@@ -11,6 +11,28 @@ pub trait MmioDevice: std::fmt::Debug {
     fn write(&mut self, offset: u64, data: &[u8]);
 }
 
+/// Answers a read of `data.len()` bytes at byte `offset & 3` within the 32-bit register
+/// whose value is `value` (narrow reads of a register return its byte lanes).
+pub fn read_lanes(value: u32, offset: u64, data: &mut [u8]) {
+    let bytes = value.to_le_bytes();
+    let shift = (offset & 3) as usize;
+    for (i, b) in data.iter_mut().enumerate() {
+        *b = bytes.get(shift + i).copied().unwrap_or(0);
+    }
+}
+
+/// The value of a write to a 32-bit register: 1, 2 or 4 bytes at its aligned offset,
+/// zero-extended (Linux's amba-pl011 uses 16-bit accesses unless `reg-io-width = <4>`).
+/// `None` for other sizes and alignments, which 32-bit peripherals ignore.
+pub fn word_write(offset: u64, data: &[u8]) -> Option<u32> {
+    if offset & 3 != 0 || !matches!(data.len(), 1 | 2 | 4) {
+        return None;
+    }
+    let mut b = [0u8; 4];
+    b[..data.len()].copy_from_slice(data);
+    Some(u32::from_le_bytes(b))
+}
+
 /// Bus errors; each names the range or address.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BusError {

@@ -74,6 +74,32 @@ impl Dma {
         }
     }
 
+    /// Runs `op` on each segment with the matching slice of `buf` (segments in order).
+    fn each_segment(
+        &self,
+        segments: &[Range],
+        buf_len: usize,
+        mut op: impl FnMut(&GuestMemoryMmap, GuestAddress, std::ops::Range<usize>) -> bool,
+    ) -> Result<(), DmaError> {
+        let mut at = 0usize;
+        for seg in segments {
+            let err = || DmaError {
+                device: self.device.clone(),
+                range: *seg,
+            };
+            self.check(seg)?;
+            let end = at
+                .checked_add(seg.size as usize)
+                .filter(|&e| e <= buf_len)
+                .ok_or_else(err)?;
+            if !op(&self.ctx.memory, GuestAddress(seg.base), at..end) {
+                return Err(err());
+            }
+            at = end;
+        }
+        Ok(())
+    }
+
     /// Reads the segments, in order, into `out` (which must hold their total size).
     pub fn read(
         &self,
@@ -83,24 +109,10 @@ impl Dma {
         out: &mut [u8],
     ) -> Result<(), DmaError> {
         self.touch(segments, Direction::Read, purpose, buffer);
-        let mut at = 0usize;
-        for seg in segments {
-            self.check(seg)?;
-            let len = seg.size as usize;
-            let dst = out.get_mut(at..at + len).ok_or_else(|| DmaError {
-                device: self.device.clone(),
-                range: *seg,
-            })?;
-            self.ctx
-                .memory
-                .read_slice(dst, GuestAddress(seg.base))
-                .map_err(|_| DmaError {
-                    device: self.device.clone(),
-                    range: *seg,
-                })?;
-            at += len;
-        }
-        Ok(())
+        let len = out.len();
+        self.each_segment(segments, len, |mem, addr, span| {
+            mem.read_slice(&mut out[span], addr).is_ok()
+        })
     }
 
     /// Writes `data` across the segments, in order.
@@ -112,23 +124,8 @@ impl Dma {
         data: &[u8],
     ) -> Result<(), DmaError> {
         self.touch(segments, Direction::Write, purpose, buffer);
-        let mut at = 0usize;
-        for seg in segments {
-            self.check(seg)?;
-            let len = seg.size as usize;
-            let src = data.get(at..at + len).ok_or_else(|| DmaError {
-                device: self.device.clone(),
-                range: *seg,
-            })?;
-            self.ctx
-                .memory
-                .write_slice(src, GuestAddress(seg.base))
-                .map_err(|_| DmaError {
-                    device: self.device.clone(),
-                    range: *seg,
-                })?;
-            at += len;
-        }
-        Ok(())
+        self.each_segment(segments, data.len(), |mem, addr, span| {
+            mem.write_slice(&data[span], addr).is_ok()
+        })
     }
 }

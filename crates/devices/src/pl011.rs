@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::io::Write;
 
-use crate::bus::MmioDevice;
+use crate::bus::{read_lanes, word_write, MmioDevice};
 use crate::irq::IrqLine;
 
 const DR: u64 = 0x000;
@@ -196,20 +196,12 @@ impl Pl011 {
 
 impl MmioDevice for Pl011 {
     fn read(&mut self, offset: u64, data: &mut [u8]) {
-        let value = self.read_reg(offset & !3).to_le_bytes();
-        let shift = (offset & 3) as usize;
-        for (i, b) in data.iter_mut().enumerate() {
-            *b = value.get(shift + i).copied().unwrap_or(0);
-        }
+        read_lanes(self.read_reg(offset & !3), offset, data);
     }
 
     fn write(&mut self, offset: u64, data: &[u8]) {
-        let mut value = [0u8; 4];
-        for (i, b) in data.iter().take(4).enumerate() {
-            value[i] = *b;
-        }
-        if offset & 3 == 0 {
-            self.write_reg(offset, u32::from_le_bytes(value));
+        if let Some(v) = word_write(offset, data) {
+            self.write_reg(offset, v);
         }
     }
 }
@@ -291,6 +283,18 @@ mod tests {
         assert_eq!(r32(&mut u, DR), u32::from(b'k'));
         assert!(!irq.level());
         assert_eq!(irq.changes(), [true, false]);
+    }
+
+    #[test]
+    fn sixteen_bit_accesses_work_as_linux_makes_them() {
+        let (mut u, sink, _) = uart();
+        u.write(DR, &u16::from(b'z').to_le_bytes());
+        u.write(IMSC, &(INT_TX as u16).to_le_bytes());
+        let mut fr = [0u8; 2];
+        u.read(FR, &mut fr);
+        assert_eq!(sink.0.borrow().as_slice(), b"z");
+        assert_eq!(r32(&mut u, IMSC), INT_TX);
+        assert_ne!(u16::from_le_bytes(fr) as u32 & FR_TXFE, 0);
     }
 
     #[test]

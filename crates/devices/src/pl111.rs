@@ -10,7 +10,7 @@
 
 use ledger::{Direction, Purpose};
 
-use crate::bus::MmioDevice;
+use crate::bus::{read_lanes, word_write, MmioDevice};
 use crate::dma::Dma;
 use crate::irq::IrqLine;
 use board::Range;
@@ -257,21 +257,13 @@ impl Pl111 {
 
 impl MmioDevice for Pl111 {
     fn read(&mut self, offset: u64, data: &mut [u8]) {
-        let v = self.read_reg(offset & !3).to_le_bytes();
-        let shift = (offset & 3) as usize;
-        for (i, b) in data.iter_mut().enumerate() {
-            *b = v.get(shift + i).copied().unwrap_or(0);
-        }
+        read_lanes(self.read_reg(offset & !3), offset, data);
     }
 
     fn write(&mut self, offset: u64, data: &[u8]) {
-        if offset & 3 != 0 || data.len() != 4 {
-            return;
+        if let Some(v) = word_write(offset, data) {
+            self.write_reg(offset, v);
         }
-        self.write_reg(
-            offset,
-            u32::from_le_bytes([data[0], data[1], data[2], data[3]]),
-        );
     }
 }
 
