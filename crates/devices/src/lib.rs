@@ -6,7 +6,7 @@
 
 pub mod bus;
 pub mod dma;
-pub mod gicv3;
+pub mod gic;
 pub mod irq;
 pub mod pl011;
 pub mod pl111;

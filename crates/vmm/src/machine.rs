@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use board::{Board, Device, GicVersion, Status};
 use devices::dma::{Dma, DmaContext};
-use devices::gicv3::{GicIrq, GicV3, GicdMmio, GicrMmio};
+use devices::gic::v2::{GiccMmio, GicdV2Mmio};
+use devices::gic::{Gic, GicIrq, GicdMmio, GicrMmio};
 use devices::pl011::Pl011;
 use devices::pl111::Pl111;
 use devices::placeholder::{AccessCount, Shared, Unmodelled, VirtioMmioEmpty};
@@ -54,7 +55,7 @@ pub struct UnmodelledDevice {
 pub struct Machine {
     pub memory: GuestMemory,
     pub bus: Bus,
-    pub gic: Rc<RefCell<GicV3>>,
+    pub gic: Rc<RefCell<Gic>>,
     /// The console UART (the first PL011), for host input.
     pub console: Option<Rc<RefCell<Pl011>>>,
     /// PL111 displays, for their frame clocks and screenshots.
@@ -99,22 +100,10 @@ pub fn build(
         .interrupt_controller
         .as_ref()
         .ok_or_else(|| node_err("/", "no interrupt controller: the kernel needs a GIC"))?;
-    if ic.version != GicVersion::V3 {
+    let (Some(r0), Some(r1)) = (ic.reg.first(), ic.reg.get(1)) else {
         return Err(node_err(
             &ic.node,
-            format!(
-                "{} is not modelled; heapsoc models arm,gic-v3",
-                ic.compatible
-                    .first()
-                    .map(String::as_str)
-                    .unwrap_or("this interrupt controller")
-            ),
-        ));
-    }
-    let (Some(gicd), Some(gicr)) = (ic.reg.first(), ic.reg.get(1)) else {
-        return Err(node_err(
-            &ic.node,
-            "arm,gic-v3 needs two reg entries: GICD and GICR",
+            "a GIC needs two reg entries (GICv3: GICD, GICR; GICv2: GICD, GICC)",
         ));
     };
     let max_spi = board
@@ -124,10 +113,7 @@ pub fn build(
         .filter_map(|i| i.intid)
         .max()
         .unwrap_or(0);
-    let gic = Rc::new(RefCell::new(GicV3::new(
-        max_spi.saturating_sub(31).max(64),
-        cpu.mpidr,
-    )));
+    let spis = max_spi.saturating_sub(31).max(64);
     let mut bus = Bus::new();
     let add =
         |bus: &mut Bus, node: &str, base: u64, size: u64, dev: Box<dyn devices::MmioDevice>| {
@@ -137,20 +123,29 @@ pub fn build(
                     source,
                 })
         };
-    add(
-        &mut bus,
-        &ic.node,
-        gicd.base,
-        gicd.size,
-        Box::new(GicdMmio(gic.clone())),
-    )?;
-    add(
-        &mut bus,
-        &ic.node,
-        gicr.base,
-        gicr.size,
-        Box::new(GicrMmio(gic.clone())),
-    )?;
+    let gic = match ic.version {
+        GicVersion::V3 => {
+            let gic = Rc::new(RefCell::new(Gic::new(spis, cpu.mpidr)));
+            add(&mut bus, &ic.node, r0.base, r0.size, Box::new(GicdMmio(gic.clone())))?;
+            add(&mut bus, &ic.node, r1.base, r1.size, Box::new(GicrMmio(gic.clone())))?;
+            gic
+        }
+        GicVersion::V2 => {
+            let gic = Rc::new(RefCell::new(Gic::new_v2(spis)));
+            add(&mut bus, &ic.node, r0.base, r0.size, Box::new(GicdV2Mmio(gic.clone())))?;
+            add(&mut bus, &ic.node, r1.base, r1.size, Box::new(GiccMmio(gic.clone())))?;
+            gic
+        }
+        GicVersion::Other => {
+            return Err(node_err(
+                &ic.node,
+                format!(
+                    "{} is not modelled; heapsoc models arm,gic-v3 and GICv2 (arm,gic-400, arm,cortex-a15-gic, ...)",
+                    ic.compatible.first().map(String::as_str).unwrap_or("this interrupt controller")
+                ),
+            ))
+        }
+    };
 
     let mut console_uart = None;
     let mut displays = Vec::new();

@@ -96,8 +96,8 @@ fn uart_interrupt_reaches_the_gic_spi_from_the_dt() {
         .expect("ISENABLER1");
     {
         let mut g = m.gic.borrow_mut();
-        g.icc_write(devices::gicv3::IccReg::Pmr, 0xf0);
-        g.icc_write(devices::gicv3::IccReg::Igrpen1, 1);
+        g.icc_write(devices::gic::IccReg::Pmr, 0xf0);
+        g.icc_write(devices::gic::IccReg::Igrpen1, 1);
     }
     m.bus
         .write(0x0900_0038, &(1u32 << 5).to_le_bytes())
@@ -106,23 +106,47 @@ fn uart_interrupt_reaches_the_gic_spi_from_the_dt() {
         .write(0x0900_0000, &u32::from(b'x').to_le_bytes())
         .expect("DR");
     assert!(m.gic.borrow().irq_pending());
-    assert_eq!(
-        m.gic.borrow_mut().icc_read(devices::gicv3::IccReg::Iar1),
-        33
-    );
+    assert_eq!(m.gic.borrow_mut().icc_read(devices::gic::IccReg::Iar1), 33);
 }
 
 #[test]
-fn a_gicv2_board_is_refused_naming_the_node() {
-    let err = vmm::machine::build(
+fn a_gicv2_board_gets_a_gicv2_distributor_and_cpu_interface() {
+    let mut m = vmm::machine::build(
         &load("tests/boards/gicv2.dts"),
         Box::new(std::io::sink()),
         62_500_000,
     )
-    .expect_err("GICv2 not modelled");
+    .expect("GICv2 board");
+    assert_eq!(
+        (read32(&mut m, 0x0800_0fe8) >> 4) & 0xf,
+        2,
+        "GICD PIDR2.ArchRev"
+    );
+    assert_eq!(
+        read32(&mut m, 0x0801_00fc),
+        0x0202_043b,
+        "GICC_IIDR at the second reg"
+    );
+}
+
+#[test]
+fn an_interrupt_controller_that_is_not_a_gic_is_refused_naming_the_node() {
+    let dir = tempfile::tempdir().expect("dir");
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/boards/gicv2.dts"),
+    )
+    .expect("board")
+    .replace("arm,cortex-a15-gic", "riscv,plic0");
+    let path = dir.path().join("plic.dts");
+    std::fs::write(&path, src).expect("write");
+    let board = board::load(&path, &board::SourceOptions::default())
+        .expect("board")
+        .board;
+    let err =
+        vmm::machine::build(&board, Box::new(std::io::sink()), 62_500_000).expect_err("not a GIC");
     assert!(
         err.to_string()
-            .starts_with("/intc@8000000: arm,cortex-a15-gic is not modelled"),
+            .starts_with("/intc@8000000: riscv,plic0 is not modelled"),
         "{err}"
     );
 }

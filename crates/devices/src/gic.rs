@@ -1,12 +1,16 @@
-//! GICv3 for one PE without security extensions (GICD_CTLR.DS = 1): distributor,
-//! redistributor and the ICC_* system-register CPU interface, as Linux's irq-gic-v3 driver
-//! uses them. No LPIs/ITS, no group 0 delivery (Linux puts everything in group 1).
+//! The GIC for one PE without security extensions: the interrupt state and the CPU
+//! interface logic shared by both versions, and the GICv3 register maps (distributor,
+//! redistributor, ICC_* system registers) as Linux's irq-gic-v3 driver uses them. No
+//! LPIs/ITS; GICv3 delivers group 1 only (Linux puts everything there). The GICv2
+//! register maps (GICD, GICC) are in [`v2`].
 //!
 //! References: Arm GIC Architecture Specification v3/v4 (IHI 0069): 12.9 (GICD_*),
 //! 12.10/12.11 (GICR_*), 12.2 (ICC_*), 4.8 (priority, running priority, preemption).
 //! Priorities keep 5 bits (as GIC-600): the low three bits read as zero.
 
 use crate::bus::MmioDevice;
+
+pub mod v2;
 
 /// Interrupt IDs above this are not implemented (spurious is 1023).
 pub const SPURIOUS: u32 = 1023;
@@ -16,7 +20,9 @@ const IDLE_PRIORITY: u16 = 0x100;
 /// The shareable interrupt state; wrap it in `Rc<RefCell<..>>` to share between the bus
 /// (GICD and GICR MMIO), the devices' [`crate::IrqLine`]s and the CPU's ICC_* accesses.
 #[derive(Debug, Clone)]
-pub struct GicV3 {
+pub struct Gic {
+    /// GICv2 (memory-mapped CPU interface, no groups without security) or GICv3.
+    pub(crate) v2: bool,
     nr_irqs: u32,
     mpidr: u64,
     gicd_ctlr: u32,
@@ -38,8 +44,11 @@ pub struct GicV3 {
     eoi_mode: bool,
     cbpr: bool,
     igrpen0: bool,
+    /// GICv3 ICC_IGRPEN1_EL1; on GICv2, GICC_CTLR's enable bits.
     igrpen1: bool,
     ap1r0: u32,
+    /// GICv2 GICD_ITARGETSR for SPIs (one PE: stored, not used for delivery).
+    targets: Vec<u8>,
     /// Priorities of acknowledged, not yet priority-dropped interrupts (innermost last).
     active_prios: Vec<(u32, u8)>,
 }
@@ -106,15 +115,16 @@ fn bit(v: u32, i: u32) -> bool {
     (v >> i) & 1 != 0
 }
 
-impl GicV3 {
+impl Gic {
     /// A GIC with `spis` shared peripheral interrupts (rounded up to a multiple of 32)
     /// for the PE whose MPIDR is `mpidr`.
-    pub fn new(spis: u32, mpidr: u64) -> GicV3 {
+    pub fn new(spis: u32, mpidr: u64) -> Gic {
         let nr = (32 + spis.div_ceil(32) * 32).min(1020);
         let n = nr as usize;
         let mut edge = vec![false; n];
         edge[..16].fill(true); // SGIs are always edge-triggered.
-        GicV3 {
+        Gic {
+            v2: false,
             nr_irqs: nr,
             mpidr,
             gicd_ctlr: 0,
@@ -129,13 +139,22 @@ impl GicV3 {
             grpmod: vec![false; n],
             waker: 0b110,
             pmr: 0,
-            bpr1: 0,
+            bpr1: 3,
             eoi_mode: false,
             cbpr: false,
             igrpen0: false,
             igrpen1: false,
             ap1r0: 0,
+            targets: vec![0; n],
             active_prios: Vec::new(),
+        }
+    }
+
+    /// A GICv2 (GIC-400 class) with `spis` SPIs.
+    pub fn new_v2(spis: u32) -> Gic {
+        Gic {
+            v2: true,
+            ..Gic::new(spis, 0)
         }
     }
 
@@ -157,22 +176,23 @@ impl GicV3 {
         self.level[i] = asserted;
     }
 
-    fn index(&self, intid: u32) -> Option<usize> {
+    pub(crate) fn index(&self, intid: u32) -> Option<usize> {
         (intid < self.nr_irqs).then_some(intid as usize)
     }
 
-    fn pending(&self, i: usize) -> bool {
+    pub(crate) fn pending(&self, i: usize) -> bool {
         self.latched[i] || (!self.edge[i] && self.level[i])
     }
 
-    /// Group priority under the binary point (IHI 0069 4.8.3); group 1 uses BPR1, whose
-    /// field boundary is one bit lower than BPR0's.
+    /// Group priority under the binary point (IHI 0069 4.8.3): GICv3 group 1 uses
+    /// ICC_BPR1 (group priority bits [7:BPR1]); GICv2 group 0 uses GICC_BPR (bits
+    /// [7:BPR+1]).
     fn group_priority(&self, prio: u8) -> u16 {
-        let shift = self.bpr1.saturating_sub(1).min(7);
+        let shift = if self.v2 { self.bpr1 + 1 } else { self.bpr1 }.min(7);
         u16::from(prio & (0xffu8 << shift))
     }
 
-    fn running_priority(&self) -> u16 {
+    pub(crate) fn running_priority(&self) -> u16 {
         self.active_prios
             .iter()
             .map(|&(_, p)| u16::from(p))
@@ -181,13 +201,20 @@ impl GicV3 {
     }
 
     /// The highest-priority pending, enabled, group 1 interrupt that is not active.
-    fn highest_pending(&self) -> Option<(u32, u8)> {
-        if self.gicd_ctlr & 2 == 0 {
+    pub(crate) fn highest_pending(&self) -> Option<(u32, u8)> {
+        // GICv3: EnableGrp1NS; GICv2 without security: Enable (both groups signal IRQ).
+        let enabled = if self.v2 {
+            self.gicd_ctlr & 3
+        } else {
+            self.gicd_ctlr & 2
+        };
+        if enabled == 0 {
             return None;
         }
         let mut best: Option<(u32, u8)> = None;
         for i in 0..self.nr_irqs as usize {
-            if self.enabled[i] && self.group[i] && !self.active[i] && self.pending(i) {
+            let group_ok = self.v2 || self.group[i];
+            if self.enabled[i] && group_ok && !self.active[i] && self.pending(i) {
                 let p = self.priority[i];
                 if best.is_none_or(|(_, bp)| p < bp) {
                     best = Some((i as u32, p));
@@ -209,7 +236,7 @@ impl GicV3 {
         self.deliverable().is_some()
     }
 
-    fn acknowledge(&mut self) -> u32 {
+    pub(crate) fn acknowledge(&mut self) -> u32 {
         let Some((intid, prio)) = self.deliverable() else {
             return SPURIOUS;
         };
@@ -220,7 +247,7 @@ impl GicV3 {
         intid
     }
 
-    fn drop_priority(&mut self, intid: u32) {
+    pub(crate) fn drop_priority(&mut self, intid: u32) {
         // The highest active priority is dropped (IHI 0069 4.8.4); Linux EOIs in order.
         if let Some(pos) = self.active_prios.iter().rposition(|&(id, _)| id == intid) {
             self.active_prios.remove(pos);
@@ -229,7 +256,7 @@ impl GicV3 {
         }
     }
 
-    fn deactivate(&mut self, intid: u32) {
+    pub(crate) fn deactivate(&mut self, intid: u32) {
         if let Some(i) = self.index(intid) {
             self.active[i] = false;
         }
@@ -263,7 +290,8 @@ impl GicV3 {
         use IccReg::*;
         match reg {
             Pmr => self.pmr = value as u8 & PRIO_MASK,
-            Bpr1 => self.bpr1 = (value as u8 & 7).max(1),
+            // With 5 priority bits the minimum ICC_BPR1 is 3 (IHI 0069 12.2.4).
+            Bpr1 => self.bpr1 = (value as u8 & 7).max(3),
             Ap1r(0) => self.ap1r0 = value as u32,
             Ctlr => {
                 self.eoi_mode = value & 2 != 0;
@@ -315,7 +343,7 @@ impl GicV3 {
 
     /// Reads one 32-bit word of the bitmap/byte registers shared by GICD (SPIs) and
     /// GICR SGI_base (SGIs/PPIs); `first` is the first INTID the word covers.
-    fn irq_reg_read(&self, base: u64, first: usize) -> u32 {
+    pub(crate) fn irq_reg_read(&self, base: u64, first: usize) -> u32 {
         match base {
             0x080 => self.bits_read(&self.group, first),
             0x100 | 0x180 => self.bits_read(&self.enabled, first),
@@ -329,7 +357,7 @@ impl GicV3 {
         }
     }
 
-    fn irq_reg_write(&mut self, base: u64, first: usize, value: u32) {
+    pub(crate) fn irq_reg_write(&mut self, base: u64, first: usize, value: u32) {
         let n = self.nr_irqs as usize;
         for b in 0..32 {
             let i = first + b;
@@ -351,14 +379,14 @@ impl GicV3 {
         }
     }
 
-    fn icfgr_read(&self, first: usize) -> u32 {
+    pub(crate) fn icfgr_read(&self, first: usize) -> u32 {
         (0..16).fold(0, |acc, k| {
             let e = self.edge.get(first + k).copied().unwrap_or(false);
             acc | (u32::from(e) << (2 * k + 1))
         })
     }
 
-    fn icfgr_write(&mut self, first: usize, value: u32) {
+    pub(crate) fn icfgr_write(&mut self, first: usize, value: u32) {
         for k in 0..16 {
             let i = first + k;
             // SGIs are always edge; their configuration is read-only.
@@ -368,7 +396,7 @@ impl GicV3 {
         }
     }
 
-    fn id_reg(offset: u64) -> Option<u32> {
+    pub(crate) fn id_reg(offset: u64) -> Option<u32> {
         // PIDR4, PIDR5-7, PIDR0-3, CIDR0-3 (IHI 0069 12.1.3); PIDR2.ArchRev = 3.
         Some(match offset {
             0xffd0 => 0x44,
@@ -429,7 +457,7 @@ impl GicV3 {
                     (r >> 32) as u32
                 }
             }
-            _ => GicV3::id_reg(off).unwrap_or(0),
+            _ => Gic::id_reg(off).unwrap_or(0),
         }
     }
 
@@ -468,7 +496,7 @@ impl GicV3 {
         }
     }
 
-    fn priority_bytes(&mut self, first: usize, data: &[u8], skip_below: usize) {
+    pub(crate) fn priority_bytes(&mut self, first: usize, data: &[u8], skip_below: usize) {
         for (k, &b) in data.iter().enumerate() {
             let i = first + k;
             if i >= skip_below && i < self.nr_irqs as usize {
@@ -503,7 +531,7 @@ impl GicV3 {
             }
             0x1_0c00 => self.icfgr_read(0),
             0x1_0c04 => self.icfgr_read(16),
-            0xffd0..=0xfffc => GicV3::id_reg(off).unwrap_or(0),
+            0xffd0..=0xfffc => Gic::id_reg(off).unwrap_or(0),
             _ => 0,
         }
     }
@@ -556,7 +584,7 @@ impl GicV3 {
 /// Splits a 4- or 8-byte access into 32-bit register accesses; other sizes read as zero
 /// and ignore writes (IHI 0069 12.1.4).
 /// `reg(offset, Some(value))` writes, `reg(offset, None)` reads.
-fn access_words(
+pub(crate) fn access_words(
     data: &mut [u8],
     off: u64,
     write: bool,
@@ -583,12 +611,12 @@ fn access_words(
 
 /// The distributor's MMIO window.
 #[derive(Debug)]
-pub struct GicdMmio(pub std::rc::Rc<std::cell::RefCell<GicV3>>);
+pub struct GicdMmio(pub std::rc::Rc<std::cell::RefCell<Gic>>);
 
 /// The redistributor's MMIO window (RD_base and SGI_base frames; the rest of the DT's
 /// region, meant for more PEs, reads as zero).
 #[derive(Debug)]
-pub struct GicrMmio(pub std::rc::Rc<std::cell::RefCell<GicV3>>);
+pub struct GicrMmio(pub std::rc::Rc<std::cell::RefCell<Gic>>);
 
 impl MmioDevice for GicdMmio {
     fn read(&mut self, offset: u64, data: &mut [u8]) {
@@ -618,7 +646,7 @@ impl MmioDevice for GicrMmio {
 /// An interrupt input of the GIC, for a device model.
 #[derive(Debug, Clone)]
 pub struct GicIrq {
-    pub gic: std::rc::Rc<std::cell::RefCell<GicV3>>,
+    pub gic: std::rc::Rc<std::cell::RefCell<Gic>>,
     pub intid: u32,
 }
 
@@ -650,8 +678,8 @@ mod tests {
     }
 
     /// What irq-gic-v3.c does at boot (gic_dist_init, gic_cpu_init, gic_cpu_sys_reg_init).
-    fn booted() -> (Rc<RefCell<GicV3>>, GicdMmio, GicrMmio) {
-        let gic = Rc::new(RefCell::new(GicV3::new(64, 0x8000_0000)));
+    fn booted() -> (Rc<RefCell<Gic>>, GicdMmio, GicrMmio) {
+        let gic = Rc::new(RefCell::new(Gic::new(64, 0x8000_0000)));
         let mut d = GicdMmio(gic.clone());
         let mut rd = GicrMmio(gic.clone());
         w(&mut d, 0x0, 0);
