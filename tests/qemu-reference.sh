@@ -220,10 +220,11 @@ if [ "$PLAN" = all ] || [ "$PLAN" = placement ]; then
 	[ -n "$PL" ] || fail "no output from heap-placement"
 	echo "qemu-reference: heap-placement TAP:"
 	printf '%s\n' "$PL" | grep -E '^(not )?ok |^# Totals' | sed 's/^/    /'
-	if printf '%s\n' "$PL" | grep -q '^not ok'; then
+	# here-strings, not pipes: with pipefail, `printf | grep -q` fails when grep exits early
+	if grep -q '^not ok' <<<"$PL"; then
 		fail "heap-placement: $(printf '%s\n' "$PL" | grep '^not ok' | head -n 5 | tr '\n' ';')"
 	fi
-	printf '%s\n' "$PL" | grep -q '^ok ' || fail "heap-placement printed no ok line"
+	grep -q '^ok ' <<<"$PL" || fail "heap-placement printed no ok line"
 
 	# host-side check of every located buffer against the DT this boot used
 	RMEM=/reserved-memory
@@ -239,10 +240,10 @@ if [ "$PLAN" = all ] || [ "$PLAN" = placement ]; then
 	cma_heaps=""
 	default_node=""
 	for node in $(fdtget -l "$DTB" "$RMEM"); do
-		fdtget -p "$DTB" "$RMEM/$node" | grep -qx reusable || continue
-		fdtget "$DTB" "$RMEM/$node" compatible 2>/dev/null | grep -q shared-dma-pool || continue
+		grep -qx reusable <<<"$(fdtget -p "$DTB" "$RMEM/$node")" || continue
+		grep -q shared-dma-pool <<<"$(fdtget "$DTB" "$RMEM/$node" compatible 2>/dev/null)" || continue
 		cma_heaps="$cma_heaps $node"
-		if fdtget -p "$DTB" "$RMEM/$node" | grep -qx linux,cma-default; then
+		if grep -qx linux,cma-default <<<"$(fdtget -p "$DTB" "$RMEM/$node")"; then
 			default_node=$node
 			cma_heaps="$cma_heaps default_cma_region"
 		fi
@@ -253,7 +254,7 @@ if [ "$PLAN" = all ] || [ "$PLAN" = placement ]; then
 		[ "$heap" != default_cma_region ] || node=$default_node
 		lines=$(printf '%s\n' "$PLACEMENTS" | grep -F "heap=$heap " || true)
 		[ -n "$lines" ] || fail "no buffer of CMA heap $heap was located"
-		if fdtget -p "$DTB" "$RMEM/$node" | grep -qx reg; then
+		if grep -qx reg <<<"$(fdtget -p "$DTB" "$RMEM/$node")"; then
 			read -r pbase psize < <(dt_range "$node" reg)
 			what="DT reg"
 		else
