@@ -6,6 +6,7 @@
 
 pub mod bus;
 pub mod dma;
+pub mod dmc520;
 pub mod gic;
 pub mod irq;
 pub mod pl011;
