@@ -170,6 +170,8 @@ pub struct Device {
     /// `reg` translated to CPU physical addresses through the parents' `ranges`.
     pub reg: Vec<Range>,
     pub interrupts: Vec<Interrupt>,
+    /// `interrupt-names`, parallel to `interrupts` (empty when absent).
+    pub interrupt_names: Vec<String>,
     pub status: Status,
     /// Paths of the reserved regions named by `memory-region`.
     pub memory_regions: Vec<String>,

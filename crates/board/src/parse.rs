@@ -405,12 +405,24 @@ fn devices(cx: &mut Ctx<'_>, reserved: &mut [ReservedRegion]) -> Result<Vec<Devi
                 memory_regions.push(region.node.clone());
             }
         }
+        let names = node.strings("interrupt-names");
+        if !names.is_empty() && names.len() != interrupts.len() {
+            cx.warn(
+                &node.path,
+                format!(
+                    "{} interrupt-names for {} interrupts",
+                    names.len(),
+                    interrupts.len()
+                ),
+            );
+        }
         out.push(Device {
             name: node.name.clone(),
             node: node.path.clone(),
             compatible: node.strings("compatible"),
             reg,
             interrupts,
+            interrupt_names: names,
             status: cx.status(node),
             memory_regions,
             dma_coherent: node.has("dma-coherent"),

@@ -5,8 +5,9 @@ use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::rc::Rc;
 
-use board::{Board, Device, GicVersion, Status};
+use board::{Board, Device, GicVersion, Range, Status};
 use devices::dma::{Dma, DmaContext};
+use devices::dmc520::{Dmc520, EccError, Geometry};
 use devices::gic::v2::{GiccMmio, GicdV2Mmio};
 use devices::gic::{Gic, GicIrq, GicdMmio, GicrMmio};
 use devices::pl011::Pl011;
@@ -50,6 +51,29 @@ pub struct UnmodelledDevice {
     pub accesses: AccessCount,
 }
 
+/// A DMC-520 and the ECC bank it controls.
+#[derive(Debug, Clone)]
+pub struct MemoryController {
+    pub node: String,
+    /// The bank's node name.
+    pub bank: String,
+    pub range: Range,
+    pub dmc: Rc<RefCell<Dmc520>>,
+}
+
+/// What an injected memory error did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Injected {
+    /// Reported by the bank's controller (the guest's EDAC driver sees it).
+    Reported { controller: String, bank: String },
+    /// An ECC bank without a modelled controller: corrected or detected, never reported.
+    Unreported { bank: String },
+    /// A non-ECC bank: the data changed silently (bits flipped at the address).
+    Corrupted { bank: String },
+    /// Not RAM.
+    NotRam,
+}
+
 /// The assembled machine (without its CPU).
 #[derive(Debug)]
 pub struct Machine {
@@ -60,6 +84,8 @@ pub struct Machine {
     pub console: Option<Rc<RefCell<Pl011>>>,
     /// PL111 displays, for their frame clocks and screenshots.
     pub displays: Vec<Rc<RefCell<Pl111>>>,
+    /// DMC-520 controllers, each with the ECC bank it controls.
+    pub memory_controllers: Vec<MemoryController>,
     /// The virtio-gpu behind the first virtio-mmio slot.
     pub gpu: Option<Rc<RefCell<VirtioMmio<Gpu>>>>,
     /// Every device DMA, and the clock the devices stamp it with.
@@ -150,6 +176,9 @@ pub fn build(
     let mut console_uart = None;
     let mut displays = Vec::new();
     let mut gpu = None;
+    let mut memory_controllers = Vec::new();
+    // Each DMC-520 node controls the next ECC-protected bank, in address order.
+    let mut ecc_banks = board.banks.iter().filter(|b| b.ecc.protected());
     let mut console_out = Some(console);
     let mut unmodelled = Vec::new();
     let mut without_registers = Vec::new();
@@ -197,6 +226,48 @@ pub fn build(
                 Box::new(Shared(pl111.clone())),
             )?;
             displays.push(pl111);
+        } else if is("arm,dmc-520") {
+            let bank = ecc_banks.next().ok_or_else(|| {
+                node_err(
+                    &dev.node,
+                    "more arm,dmc-520 controllers than ECC-protected RAM banks (each controls the next ECC bank in address order)",
+                )
+            })?;
+            let geometry = Geometry::for_size(bank.range.size).ok_or_else(|| {
+                node_err(
+                    &dev.node,
+                    format!(
+                        "its bank {} ({}) is not a power-of-two size of 8 MiB to 2 GiB",
+                        bank.name, bank.range
+                    ),
+                )
+            })?;
+            let line = |name: &str| -> Option<Box<dyn devices::IrqLine>> {
+                let i = dev.interrupt_names.iter().position(|n| n == name)?;
+                let intid = dev.interrupts.get(i)?.intid?;
+                Some(Box::new(GicIrq {
+                    gic: gic.clone(),
+                    intid,
+                }))
+            };
+            let dmc = Rc::new(RefCell::new(Dmc520::new(
+                geometry,
+                line("dram_ecc_errc"),
+                line("dram_ecc_errd"),
+            )));
+            add(
+                &mut bus,
+                &dev.node,
+                reg.base,
+                reg.size,
+                Box::new(Shared(dmc.clone())),
+            )?;
+            memory_controllers.push(MemoryController {
+                node: dev.node.clone(),
+                bank: bank.name.clone(),
+                range: bank.range,
+                dmc,
+            });
         } else if is("virtio,mmio") && gpu.is_none() {
             let irq = GicIrq {
                 gic: gic.clone(),
@@ -245,10 +316,57 @@ pub fn build(
         gic,
         console: console_uart,
         displays,
+        memory_controllers,
         gpu,
         dma,
         mpidr: cpu.mpidr,
         unmodelled,
         without_registers,
     })
+}
+
+impl Machine {
+    /// Injects a memory error at guest-physical `addr`: an ECC bank's controller reports
+    /// it; a non-ECC bank's data is silently corrupted (one bit flipped for a correctable
+    /// error, two for an uncorrectable one), as real hardware would leave it.
+    pub fn inject_ecc(&self, board: &Board, kind: EccError, addr: u64) -> Injected {
+        use vm_memory::{Bytes, GuestAddress};
+        let Some(bank) = board.banks.iter().find(|b| {
+            b.range.contains(&Range {
+                base: addr,
+                size: 1,
+            })
+        }) else {
+            return Injected::NotRam;
+        };
+        if bank.ecc.protected() {
+            return match self
+                .memory_controllers
+                .iter()
+                .find(|m| m.bank == bank.name && m.range == bank.range)
+            {
+                Some(m) => {
+                    m.dmc.borrow_mut().inject(kind, addr - bank.range.base);
+                    Injected::Reported {
+                        controller: m.node.clone(),
+                        bank: bank.name.clone(),
+                    }
+                }
+                None => Injected::Unreported {
+                    bank: bank.name.clone(),
+                },
+            };
+        }
+        let flip: u8 = match kind {
+            EccError::Correctable => 0x01,
+            EccError::Uncorrectable => 0x03,
+        };
+        if let Ok(b) = self.memory.read_obj::<u8>(GuestAddress(addr)) {
+            // The address is inside a mapped bank, so the write cannot fail.
+            let _ = self.memory.write_obj(b ^ flip, GuestAddress(addr));
+        }
+        Injected::Corrupted {
+            bank: bank.name.clone(),
+        }
+    }
 }

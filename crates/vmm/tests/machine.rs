@@ -150,3 +150,69 @@ fn an_interrupt_controller_that_is_not_a_gic_is_refused_naming_the_node() {
         "{err}"
     );
 }
+
+#[test]
+fn memory_errors_are_reported_in_ecc_banks_and_corrupt_non_ecc_banks() {
+    use devices::dmc520::EccError;
+    use vm_memory::{Bytes, GuestAddress};
+    use vmm::machine::Injected;
+
+    let board = load("tests/boards/ecc-controller.dts");
+    let mut m =
+        vmm::machine::build(&board, Box::new(std::io::sink()), 62_500_000).expect("machine");
+    assert_eq!(m.memory_controllers.len(), 1);
+    assert_eq!(m.memory_controllers[0].bank, "memory@40000000");
+    // As dmc520_edac probes: ECC enabled; enable the DRAM ECC interrupts.
+    assert_eq!(read32(&mut m, 0x0920_0130) & 3, 1);
+    m.bus
+        .write(0x0920_0500, &0xcu32.to_le_bytes())
+        .expect("INTERRUPT_CONTROL");
+    // GIC: enable SPI 70 (INTID 102) in group 1.
+    m.bus
+        .write(0x0800_0000, &2u32.to_le_bytes())
+        .expect("GICD_CTLR");
+    m.bus
+        .write(0x0800_008c, &(1u32 << 6).to_le_bytes())
+        .expect("IGROUPR3");
+    m.bus
+        .write(0x0800_010c, &(1u32 << 6).to_le_bytes())
+        .expect("ISENABLER3");
+    m.gic
+        .borrow_mut()
+        .icc_write(devices::gic::IccReg::Pmr, 0xf0);
+    m.gic
+        .borrow_mut()
+        .icc_write(devices::gic::IccReg::Igrpen1, 1);
+
+    let r = m.inject_ecc(&board, EccError::Correctable, 0x4000_1000);
+    assert_eq!(
+        r,
+        Injected::Reported {
+            controller: "/memory-controller@9200000".into(),
+            bank: "memory@40000000".into()
+        }
+    );
+    assert_eq!(read32(&mut m, 0x0920_0158), 1, "ECC_ERRC_COUNT");
+    assert_eq!(m.gic.borrow_mut().icc_read(devices::gic::IccReg::Iar1), 102);
+
+    m.memory
+        .write_obj(0x80u8, GuestAddress(0x5000_2000))
+        .expect("write");
+    let r = m.inject_ecc(&board, EccError::Uncorrectable, 0x5000_2000);
+    assert_eq!(
+        r,
+        Injected::Corrupted {
+            bank: "memory@50000000".into()
+        }
+    );
+    assert_eq!(
+        m.memory
+            .read_obj::<u8>(GuestAddress(0x5000_2000))
+            .expect("read"),
+        0x83
+    );
+    assert_eq!(
+        m.inject_ecc(&board, EccError::Correctable, 0x1000),
+        Injected::NotRam
+    );
+}
