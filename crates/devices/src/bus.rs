@@ -33,6 +33,29 @@ pub fn word_write(offset: u64, data: &[u8]) -> Option<u32> {
     Some(u32::from_le_bytes(b))
 }
 
+/// A device whose registers are 32 bits wide: narrow reads return byte lanes of the
+/// register, writes of 1, 2 or 4 bytes at a register's offset are zero-extended, other
+/// accesses are ignored. Implementing this gives the [`MmioDevice`] implementation.
+pub trait Registers32: std::fmt::Debug {
+    /// The register at the 4-byte aligned `offset` (reads may have side effects).
+    fn read_reg(&mut self, offset: u64) -> u32;
+    /// A write to the register at the 4-byte aligned `offset`.
+    fn write_reg(&mut self, offset: u64, value: u32);
+}
+
+impl<T: Registers32> MmioDevice for T {
+    fn read(&mut self, offset: u64, data: &mut [u8]) {
+        let v = self.read_reg(offset & !3);
+        read_lanes(v, offset, data);
+    }
+
+    fn write(&mut self, offset: u64, data: &[u8]) {
+        if let Some(v) = word_write(offset, data) {
+            self.write_reg(offset, v);
+        }
+    }
+}
+
 /// Bus errors; each names the range or address.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BusError {

@@ -4,7 +4,7 @@
 //! `dram_ecc_errd` interrupts). The emulator injects errors with [`Dmc520::inject`].
 //! Register offsets and fields: drivers/edac/dmc520_edac.c (the TRM is not public).
 
-use crate::bus::{read_lanes, word_write, MmioDevice};
+use crate::bus::Registers32;
 use crate::irq::IrqLine;
 
 const FORMAT_CONTROL: u64 = 0x18;
@@ -168,8 +168,10 @@ impl Dmc520 {
         }
         self.levels = (ce, ue);
     }
+}
 
-    fn read_reg(&self, off: u64) -> u32 {
+impl Registers32 for Dmc520 {
+    fn read_reg(&mut self, off: u64) -> u32 {
         let g = self.geometry;
         match off {
             FORMAT_CONTROL => 3, // x64 data bus
@@ -207,21 +209,10 @@ impl Dmc520 {
     }
 }
 
-impl MmioDevice for Dmc520 {
-    fn read(&mut self, offset: u64, data: &mut [u8]) {
-        read_lanes(self.read_reg(offset & !3), offset, data);
-    }
-
-    fn write(&mut self, offset: u64, data: &[u8]) {
-        if let Some(v) = word_write(offset, data) {
-            self.write_reg(offset, v);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bus::MmioDevice;
     use crate::irq::IrqLog;
 
     fn r(d: &mut Dmc520, off: u64) -> u32 {

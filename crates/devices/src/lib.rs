@@ -5,6 +5,7 @@
 //! interrupts through an [`IrqLine`].
 
 pub mod bus;
+pub mod console;
 pub mod dma;
 pub mod dmc520;
 pub mod gic;

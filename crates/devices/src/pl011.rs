@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::io::Write;
 
-use crate::bus::{read_lanes, word_write, MmioDevice};
+use crate::bus::Registers32;
 use crate::irq::IrqLine;
 
 const DR: u64 = 0x000;
@@ -133,7 +133,9 @@ impl Pl011 {
         }
         fr & !FR_TXFF
     }
+}
 
+impl Registers32 for Pl011 {
     fn read_reg(&mut self, offset: u64) -> u32 {
         match offset {
             DR => {
@@ -194,41 +196,15 @@ impl Pl011 {
     }
 }
 
-impl MmioDevice for Pl011 {
-    fn read(&mut self, offset: u64, data: &mut [u8]) {
-        read_lanes(self.read_reg(offset & !3), offset, data);
-    }
-
-    fn write(&mut self, offset: u64, data: &[u8]) {
-        if let Some(v) = word_write(offset, data) {
-            self.write_reg(offset, v);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
     use super::*;
+    use crate::bus::MmioDevice;
+    use crate::console::Capture;
     use crate::irq::IrqLog;
 
-    #[derive(Clone, Default)]
-    struct Sink(Rc<RefCell<Vec<u8>>>);
-
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    fn uart() -> (Pl011, Sink, IrqLog) {
-        let sink = Sink::default();
+    fn uart() -> (Pl011, Capture, IrqLog) {
+        let sink = Capture::default();
         let irq = IrqLog::default();
         (
             Pl011::new(Box::new(sink.clone()), Box::new(irq.clone())),
@@ -252,7 +228,7 @@ mod tests {
         let (mut u, sink, irq) = uart();
         w32(&mut u, DR, u32::from(b'h'));
         w32(&mut u, DR, u32::from(b'i'));
-        assert_eq!(sink.0.borrow().as_slice(), b"hi");
+        assert_eq!(sink.bytes().as_slice(), b"hi");
         assert!(!irq.level(), "TX is masked at reset");
         w32(&mut u, IMSC, INT_TX);
         assert!(irq.level());
@@ -292,7 +268,7 @@ mod tests {
         u.write(IMSC, &(INT_TX as u16).to_le_bytes());
         let mut fr = [0u8; 2];
         u.read(FR, &mut fr);
-        assert_eq!(sink.0.borrow().as_slice(), b"z");
+        assert_eq!(sink.bytes().as_slice(), b"z");
         assert_eq!(r32(&mut u, IMSC), INT_TX);
         assert_ne!(u16::from_le_bytes(fr) as u32 & FR_TXFE, 0);
     }

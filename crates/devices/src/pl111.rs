@@ -10,7 +10,7 @@
 
 use ledger::{Direction, Purpose};
 
-use crate::bus::{read_lanes, word_write, MmioDevice};
+use crate::bus::Registers32;
 use crate::dma::Dma;
 use crate::irq::IrqLine;
 use board::Range;
@@ -225,8 +225,10 @@ impl Pl111 {
             self.irq.set_level(level);
         }
     }
+}
 
-    fn read_reg(&self, off: u64) -> u32 {
+impl Registers32 for Pl111 {
+    fn read_reg(&mut self, off: u64) -> u32 {
         match off {
             TIM0..=TIM3 => self.timing[(off / 4) as usize],
             UPBASE | UPCURR => self.upbase,
@@ -255,18 +257,6 @@ impl Pl111 {
     }
 }
 
-impl MmioDevice for Pl111 {
-    fn read(&mut self, offset: u64, data: &mut [u8]) {
-        read_lanes(self.read_reg(offset & !3), offset, data);
-    }
-
-    fn write(&mut self, offset: u64, data: &[u8]) {
-        if let Some(v) = word_write(offset, data) {
-            self.write_reg(offset, v);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::cell::{Cell, RefCell};
@@ -276,6 +266,7 @@ mod tests {
     use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
     use super::*;
+    use crate::bus::MmioDevice;
     use crate::dma::DmaContext;
     use crate::irq::IrqLog;
 

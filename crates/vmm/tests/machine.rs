@@ -1,22 +1,5 @@
 //! The machine built from the reference board.
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
-
-#[derive(Clone, Default)]
-struct Sink(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn load(rel: &str) -> board::Board {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -34,7 +17,7 @@ fn read32(m: &mut vmm::machine::Machine, addr: u64) -> u32 {
 
 #[test]
 fn heap_soc_devices_sit_where_the_dt_puts_them() {
-    let sink = Sink::default();
+    let sink = devices::console::Capture::default();
     let mut m = vmm::machine::build(
         &load("device-trees/heap-soc.dts"),
         Box::new(sink.clone()),
@@ -54,7 +37,7 @@ fn heap_soc_devices_sit_where_the_dt_puts_them() {
     m.bus
         .write(0x0900_0000, &u32::from(b'A').to_le_bytes())
         .expect("uart DR");
-    assert_eq!(sink.0.borrow().as_slice(), b"A");
+    assert_eq!(sink.bytes().as_slice(), b"A");
     assert_eq!(read32(&mut m, 0x0a00_0000), 0x7472_6976, "virtio magic");
     assert_eq!(
         read32(&mut m, 0x0a00_0008),

@@ -1,0 +1,50 @@
+//! Where the guest's console output goes: a shared capture (for the test runner, which
+//! parses it, and for tests) that can also echo to the host's stdout.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+
+/// Everything written to it, shared between clones; optionally echoed to stdout.
+#[derive(Debug, Clone, Default)]
+pub struct Capture {
+    buf: Rc<RefCell<Vec<u8>>>,
+    echo: bool,
+}
+
+impl Capture {
+    /// A capture that also copies the output to stdout when `echo` is set.
+    pub fn new(echo: bool) -> Capture {
+        Capture {
+            buf: Rc::default(),
+            echo,
+        }
+    }
+
+    /// The bytes written so far.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.buf.borrow().clone()
+    }
+
+    /// The output so far as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buf.borrow()).into_owned()
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.borrow_mut().extend_from_slice(data);
+        if self.echo {
+            std::io::stdout().write_all(data)?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.echo {
+            std::io::stdout().flush()?;
+        }
+        Ok(())
+    }
+}
