@@ -7,6 +7,10 @@
 #   - our heap-placement test printed no "not ok",
 #   - every CMA heap of the board (each reusable shared-dma-pool, and default_cma_region) had
 #     buffers located, each inside that heap's pool as the device tree describes it,
+#   - virtio_gpu bound to the board's virtio-mmio slot, with +resource_blob when blob resources
+#     are on, and our heap-display test printed no "not ok", a virtio_gpu result for 3 buffers
+#     of every heap (imported as guest blobs with blob resources, refused with ENODEV without)
+#     and a scanout of the last one (pl111 lines are SKIPs: virt has no PL111),
 #   - the guest's last word was "HEAPSOC-EXIT: 0".
 #
 # QEMU is given neither -kernel nor -dtb (with -dtb QEMU rewrites /memory and the banks' ECC
@@ -14,31 +18,60 @@
 # six-instruction boot stub enters the kernel at EL1 with x0 = DTB, x1..x3 = 0 (booting.rst).
 # The PL111 display and its panel are disabled in QEMU's copy of the DT (virt has no PL111).
 #
-# usage: tests/qemu-reference.sh [--plan all|selftest|placement|none] [--insns] [--timeout S] [-v]
+# virtio-gpu: virt creates 32 virtio-mmio transports at 0x0a000000 + N * 0x200 (SPI 16 + N), bus
+# virtio-mmio-bus.N; a plain -device lands on the *highest* free one (N = 31), so the GPU is put
+# on the bus of the DT's virtio,mmio node (heap-soc.dts: 0x0a000000, SPI 16 -> bus .0), as a
+# virtio 1.x transport (virt's transports are legacy unless virtio-mmio.force-legacy=false).
+# Blob resources (VIRTIO_GPU_F_RESOURCE_BLOB, which Linux 7.3 needs to import foreign dma-bufs):
+# QEMU 7.2 enables blob=true only with guest RAM in a memfd backend and /dev/udmabuf on the host
+# (else "cannot enable blob resources without udmabuf"). --blob picks:
+#   host      blob=true with the host's /dev/udmabuf: the guest imports, QEMU also shows the frames
+#   stand-in  the host has no udmabuf (CONFIG_UDMABUF off): QEMU runs in a private mount namespace
+#             (unshare -m, an overlay on /dev) where /dev/udmabuf is an empty file, so blob=true
+#             is accepted and the guest gets +resource_blob and imports; QEMU's UDMABUF_CREATE_LIST
+#             then fails (warnings in qemu-stderr.log) and it cannot map the blobs, so the guest's
+#             SET_SCANOUT_BLOB/RESOURCE_FLUSH get error replies: the frames' pixels are not checked
+#   off       blob=false: the guest's imports fail with ENODEV (checked as such)
+#   auto      (default) host if /dev/udmabuf is a character device, else stand-in if unshare
+#             works, else off
+# QEMU 7.2 maps a blob of one contiguous guest range straight from guest RAM, without udmabuf: with
+# the stand-in, CMA heap frames are really shown and only scattered (system heap) ones are not.
+# Each frame heap-display shows is held heapsoc.display_hold_ms (1000 here); the script takes a
+# `screendump` through a monitor socket during the hold and checks the colour bars and the tag
+# barcode (which buffer it is) of every frame QEMU can show (all with host udmabuf; CMA and dumb
+# buffers with the stand-in; the dumb buffer without blob resources).
+#
+# usage: tests/qemu-reference.sh [--plan all|selftest|placement|display|none] [--blob MODE]
+#                                [--insns] [--timeout S] [-v]
 #   --plan     heapsoc.test= for the guest (default all; "none" boots to /init and powers off)
+#   --blob     auto|host|stand-in|off: virtio-gpu blob resources (see above; default auto)
 #   --insns    count guest instructions with a small TCG plugin built here (needs gcc)
 #   -v         copy the console to stdout while it runs
 # Environment: HEAPSOC_QEMU (default qemu-system-aarch64), HEAPSOC_WORKDIR (default: a new
-# directory under ${TMPDIR:-/tmp}); the console log is kept there and its path printed.
+# directory under ${TMPDIR:-/tmp}); the console log is kept there (QEMU's own messages in
+# qemu-stderr.log beside it) and its path printed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 QEMU=${HEAPSOC_QEMU:-qemu-system-aarch64}
 PLAN=all
+BLOB=auto
 INSNS=0
 TIMEOUT=300
 VERBOSE=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--plan) PLAN=$2; shift 2 ;;
+	--blob) BLOB=$2; shift 2 ;;
 	--insns) INSNS=1; shift ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	-v) VERBOSE=1; shift ;;
-	-h | --help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,52p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "qemu-reference: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-case "$PLAN" in all | selftest | placement | none) ;; *) echo "qemu-reference: bad --plan $PLAN" >&2; exit 2 ;; esac
+case "$PLAN" in all | selftest | placement | display | none) ;; *) echo "qemu-reference: bad --plan $PLAN" >&2; exit 2 ;; esac
+case "$BLOB" in auto | host | stand-in | off) ;; *) echo "qemu-reference: bad --blob $BLOB" >&2; exit 2 ;; esac
 
 # guest-physical layout: stub 1 MiB into the first bank (QEMU keeps its own generated DTB at the
 # bottom, unused), the Image 2 MiB aligned above it;
@@ -55,6 +88,10 @@ fail() {
 	if [ -n "${LOG:-}" ] && [ -f "$LOG" ]; then
 		echo "---- last 40 console lines ($LOG) ----" >&2
 		tail -n 40 "$LOG" >&2
+	fi
+	if [ -n "${QERR:-}" ] && [ -s "$QERR" ]; then
+		echo "---- last 10 lines of QEMU's messages ($QERR) ----" >&2
+		tail -n 10 "$QERR" >&2
 	fi
 	exit 1
 }
@@ -77,7 +114,9 @@ done
 WORK=${HEAPSOC_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/heapsoc-qemu-ref.XXXXXX")}
 mkdir -p "$WORK"
 LOG="$WORK/console.log"
+QERR="$WORK/qemu-stderr.log"
 : >"$LOG"
+: >"$QERR"
 echo "qemu-reference: guest $GUEST"
 echo "qemu-reference: work dir $WORK, console log $LOG"
 
@@ -93,10 +132,61 @@ done
 INITRD="$GUEST/initramfs.cpio.gz"
 INITRD_END=$((INITRD_ADDR + $(stat -c %s "$INITRD")))
 [ "$INITRD_END" -le $((INITRD_LIMIT)) ] || fail "initramfs too large for the window below $INITRD_LIMIT"
-fdtput -t s "$DTB" /chosen bootargs "console=ttyAMA0 earlycon panic=-1 heapsoc.test=$PLAN"
+HOLD_MS=1000
+fdtput -t s "$DTB" /chosen bootargs \
+	"console=ttyAMA0 earlycon panic=-1 heapsoc.test=$PLAN heapsoc.display_hold_ms=$HOLD_MS"
 fdtput -t x "$DTB" /chosen linux,initrd-start 0 "$(printf '%x' $((INITRD_ADDR)))"
 fdtput -t x "$DTB" /chosen linux,initrd-end 0 "$(printf '%x' "$INITRD_END")"
 [ "$(stat -c %s "$DTB")" -lt $((INITRD_ADDR - DTB_ADDR)) ] || fail "DTB overlaps the initramfs"
+
+# ---- virtio-gpu: on the virt transport that the DT's virtio,mmio node describes ----
+VIRTIO_BASE=0x0a000000 VIRTIO_STRIDE=0x200 VIRTIO_COUNT=32 VIRTIO_SPI0=16 # QEMU 7.2 hw/arm/virt.c
+GPU_BUS=""
+for node in $(fdtget -l "$DTB" /); do
+	fdtget "$DTB" "/$node" compatible 2>/dev/null | grep -qx 'virtio,mmio' || continue
+	[ "$(fdtget "$DTB" "/$node" status 2>/dev/null || echo okay)" = disabled ] && continue
+	read -r _ addr _ _ < <(fdtget -t x "$DTB" "/$node" reg)
+	read -r _ spi _ < <(fdtget -t u "$DTB" "/$node" interrupts)
+	n=$(((0x$addr - VIRTIO_BASE) / VIRTIO_STRIDE))
+	if [ $((0x$addr)) -lt $((VIRTIO_BASE)) ] || [ $(((0x$addr - VIRTIO_BASE) % VIRTIO_STRIDE)) != 0 ] ||
+		[ "$n" -ge "$VIRTIO_COUNT" ]; then
+		fail "/$node at 0x$addr is not one of virt's virtio-mmio transports ($VIRTIO_BASE + N * $VIRTIO_STRIDE)"
+	fi
+	[ "$spi" = $((VIRTIO_SPI0 + n)) ] ||
+		fail "/$node: interrupt SPI $spi, but virt wires transport $n to SPI $((VIRTIO_SPI0 + n))"
+	GPU_BUS=virtio-mmio-bus.$n
+	GPU_NODE=$node
+	break
+done
+[ -n "$GPU_BUS" ] || fail "no enabled virtio,mmio node in the DT for the virtio-gpu"
+if [ "$BLOB" = auto ]; then
+	if [ -c /dev/udmabuf ]; then
+		BLOB=host
+	elif unshare -m --propagation private true 2>/dev/null; then
+		BLOB=stand-in
+	else
+		BLOB=off
+	fi
+fi
+GPU_OPTS=()
+RUN_PREFIX=()
+if [ "$BLOB" != off ]; then
+	[ "$BLOB" != host ] || [ -c /dev/udmabuf ] || fail "--blob host: no /dev/udmabuf (modprobe udmabuf)"
+	# shellcheck disable=SC2054 # commas are QEMU's option syntax
+	GPU_OPTS=(-object memory-backend-memfd,id=ram,size=512M -machine memory-backend=ram)
+fi
+if [ "$BLOB" = stand-in ]; then
+	# an overlay on /dev, private to QEMU's mount namespace, holding an empty /dev/udmabuf
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	overlay='d=$1; shift; mount -t tmpfs heapsoc-dev "$d" && mkdir "$d/u" "$d/w" && '
+	# shellcheck disable=SC2016
+	overlay+='mount -t overlay heapsoc-dev -o "lowerdir=/dev,upperdir=$d/u,workdir=$d/w" /dev && '
+	overlay+=': >/dev/udmabuf && exec "$@"'
+	RUN_PREFIX=(unshare -m --propagation private sh -c "$overlay" sh "$WORK/devoverlay")
+	mkdir -p "$WORK/devoverlay"
+fi
+GPU_BLOB=$([ "$BLOB" = off ] && echo false || echo true)
+echo "qemu-reference: virtio-gpu on $GPU_BUS (DT /$GPU_NODE), blob resources: $BLOB"
 
 # ---- boot stub: x0 = DTB, x1 = x2 = x3 = 0, branch to the Image ----
 # shellcheck disable=SC2059 # the format is the data: \xNN escapes of the word's bytes
@@ -160,27 +250,81 @@ EOF
 	PLUGIN_ARGS=(-plugin "$WORK/insn.so" -d plugin -D "$WORK/plugin.log")
 fi
 
+# ---- screenshots: a monitor socket, and a screendump for every frame heap-display announces ----
+MON="$WORK/monitor.sock"
+hmp() { # hmp COMMAND: run a human-monitor command, wait for its prompt
+	perl -MIO::Socket::UNIX -e '
+		alarm 10;
+		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect $ARGV[0]: $!\n";
+		my $buf = "";
+		sub prompt { while ($buf !~ /\(qemu\) $/) { sysread($s, my $b, 4096) or die "eof\n"; $buf .= $b } }
+		prompt(); $buf = "";
+		print $s "$ARGV[1]\n";
+		prompt();' "$MON" "$1"
+}
+scanout_watcher() { # screendump scanout-N.ppm as soon as the Nth heapsoc-scanout line appears
+	local seen=0 n
+	while :; do
+		n=$(grep -c '^# # heapsoc-scanout: ' "$LOG" || true)
+		while [ "$seen" -lt "$n" ]; do
+			seen=$((seen + 1))
+			hmp "screendump $WORK/scanout-$seen.ppm" >/dev/null 2>&1 || true
+		done
+		sleep 0.05
+	done
+}
+# ppm_frame FILE: "W H TAG" of a heap-display frame in a PPM screendump (bars checked), or an error
+ppm_frame() {
+	perl -e '
+		open(my $f, "<:raw", $ARGV[0]) or die "open: $!\n";
+		local $/; my $d = <$f>;
+		$d =~ s/^P6\s+(\d+)\s+(\d+)\s+255\s//s or die "not a P6 PPM\n";
+		my ($w, $h) = ($1, $2);
+		sub px { my ($x, $y) = @_; return unpack("H6", substr($d, 3 * ($y * $w + $x), 3)) }
+		my @bars = qw(ffffff ffff00 00ffff 00ff00 ff00ff ff0000 0000ff 000000);
+		for my $i (0 .. 7) {
+			my $p = px(int((2 * $i + 1) * $w / 16), int($h * 7 / 16));
+			$p eq $bars[$i] or die "bar $i is $p, want $bars[$i]\n";
+		}
+		my $tag = 0;
+		for my $j (0 .. 15) {
+			my $p = px(int((2 * $j + 1) * $w / 32), int($h * 15 / 16));
+			$p eq "ffffff" || $p eq "000000" or die "tag cell $j is $p\n";
+			$tag = $tag * 2 + ($p eq "ffffff" ? 1 : 0);
+		}
+		print "$w $h $tag\n";' "$1" 2>&1
+}
+
 # ---- boot ----
 # shellcheck disable=SC2054 # commas are QEMU's option syntax
 QEMU_CMD=("$QEMU" -M virt,gic-version=3 -cpu cortex-a53 -m 512M -nographic -no-reboot
+	"${GPU_OPTS[@]}"
+	-global virtio-mmio.force-legacy=false
+	-device "virtio-gpu-device,bus=$GPU_BUS,blob=$GPU_BLOB"
 	-device "loader,file=$DTB,addr=$DTB_ADDR,force-raw=on"
 	-device "loader,file=$GUEST/Image,addr=$KERNEL_ADDR,force-raw=on"
 	-device "loader,file=$INITRD,addr=$INITRD_ADDR,force-raw=on"
 	-device "loader,file=$STUB,addr=$STUB_ADDR,cpu-num=0"
+	-monitor "unix:$MON,server=on,wait=off"
 	"${PLUGIN_ARGS[@]}")
-echo "${QEMU_CMD[*]}" >"$WORK/qemu-command.txt"
+echo "${RUN_PREFIX[*]}${RUN_PREFIX[*]:+ }${QEMU_CMD[*]}" >"$WORK/qemu-command.txt"
 echo >>"$WORK/qemu-command.txt"
 echo "qemu-reference: booting (plan=$PLAN, timeout ${TIMEOUT}s): $(cat "$WORK/qemu-command.txt")"
 T0=$(date +%s%N)
+rm -f "$WORK"/scanout-*.ppm
+scanout_watcher &
+WATCHER=$!
 set +e
 if [ "$VERBOSE" = 1 ]; then
-	timeout "$TIMEOUT" "${QEMU_CMD[@]}" </dev/null 2>&1 | tee "$LOG"
+	timeout "$TIMEOUT" "${RUN_PREFIX[@]}" "${QEMU_CMD[@]}" </dev/null 2>"$QERR" | tee "$LOG"
 	RC=${PIPESTATUS[0]}
 else
-	timeout "$TIMEOUT" "${QEMU_CMD[@]}" </dev/null >"$LOG" 2>&1
+	timeout "$TIMEOUT" "${RUN_PREFIX[@]}" "${QEMU_CMD[@]}" </dev/null >"$LOG" 2>"$QERR"
 	RC=$?
 fi
 set -e
+kill "$WATCHER" 2>/dev/null || true
+wait "$WATCHER" 2>/dev/null || true
 T1=$(date +%s%N)
 WALL_MS=$(((T1 - T0) / 1000000))
 WALL=$(printf '%d.%03d' $((WALL_MS / 1000)) $((WALL_MS % 1000)))
@@ -273,5 +417,71 @@ if [ "$PLAN" = all ] || [ "$PLAN" = placement ]; then
 	done
 fi
 
+if [ "$PLAN" = all ] || [ "$PLAN" = display ]; then
+	grep -qE '\[drm\] Initialized virtio_gpu ' "$LOG" || fail "virtio_gpu did not bind to $GPU_BUS (/$GPU_NODE)"
+	FEATURES=$(grep -m 1 -E '\[drm\] features: ' "$LOG" | sed 's/.*\[drm\] //' || true)
+	echo "qemu-reference: virtio_gpu ${FEATURES:-(no features line)}"
+	want_blob=$([ "$BLOB" = off ] && echo - || echo +)
+	case "$FEATURES" in
+	*" ${want_blob}resource_blob"*) ;;
+	*) fail "virtio_gpu features lack ${want_blob}resource_blob (--blob $BLOB): $FEATURES" ;;
+	esac
+	DP=$(section heap-display)
+	[ -n "$DP" ] || fail "no output from heap-display"
+	echo "qemu-reference: heap-display TAP:"
+	printf '%s\n' "$DP" | grep -E '^(not )?ok |^# Totals' | sed 's/^/    /'
+	if printf '%s\n' "$DP" | grep -q '^not ok'; then
+		fail "heap-display: $(printf '%s\n' "$DP" | grep '^not ok' | head -n 5 | tr '\n' ';')"
+	fi
+	printf '%s\n' "$DP" | grep -qE '^ok [0-9]+ - pl111: .*# SKIP' ||
+		fail "heap-display: no pl111 SKIP line (QEMU's DT has the PL111 disabled)"
+	HEAPS=$(printf '%s\n' "$DP" | sed -n 's/^# virtio_gpu: heap \(.*\)$/\1/p')
+	[ -n "$HEAPS" ] || fail "heap-display tested no heap on virtio_gpu"
+	VG=$(printf '%s\n' "$DP" | grep '^# heapsoc-display: device=virtio_gpu ' || true)
+	if [ "$BLOB" = off ]; then want='import=ENODEV result=refused'; else want='import=ok result=(ok|shown)'; fi
+	while read -r heap; do
+		lines=$(printf '%s\n' "$VG" | grep -F " heap=$heap size=" || true)
+		n=$(printf '%s' "$lines" | grep -c . || true)
+		[ "$n" = 3 ] || fail "heap-display: $n virtio_gpu results for heap $heap (want 3)"
+		bad=$(printf '%s\n' "$lines" | grep -vE " $want( |\$)" || true)
+		[ -z "$bad" ] || fail "heap-display: want $want: $bad"
+		echo "qemu-reference: virtio_gpu + $heap: $(printf '%s\n' "$lines" |
+			sed -n 's/.* size=\([0-9]*\) .* import=\([^ ]*\) result=\([^ ]*\).*/\1 B \2\/\3/p' | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
+	done <<<"$HEAPS"
+	SCANOUT=$(printf '%s\n' "$DP" | grep '^# heapsoc-scanout: device=virtio_gpu ' | tail -n 1 || true)
+	[ -n "$SCANOUT" ] || fail "heap-display: no frame was shown on virtio_gpu"
+	case "$BLOB:$SCANOUT" in
+	off:*" heap=dumb "*) ;;
+	off:*) fail "heap-display: without blob resources the frame must be the dumb buffer: $SCANOUT" ;;
+	*:*" heap=dumb "*) fail "heap-display: no heap buffer was shown on virtio_gpu: $SCANOUT" ;;
+	esac
+	echo "qemu-reference: last frame ${SCANOUT#\# heapsoc-scanout: }"
+
+	# the screendumps: which frames QEMU showed, by their tag barcode
+	SHOTS=""
+	for f in "$WORK"/scanout-*.ppm; do
+		[ -e "$f" ] || continue
+		r=$(ppm_frame "$f" || true)
+		case "$r" in
+		[0-9]*" "[0-9]*" "[0-9]*) SHOTS="$SHOTS ${r// /x}" ;;
+		*) echo "qemu-reference: $(basename "$f"): not a heap-display frame: $r" ;;
+		esac
+	done
+	while read -r line; do
+		heap=$(printf '%s' "$line" | sed -n 's/.* heap=\([^ ]*\) .*/\1/p')
+		w=$(printf '%s' "$line" | sed -n 's/.* width=\([0-9]*\) .*/\1/p')
+		h=$(printf '%s' "$line" | sed -n 's/.* height=\([0-9]*\) .*/\1/p')
+		tag=$(printf '%s' "$line" | sed -n 's/.* tag=\([0-9]*\) .*/\1/p')
+		if [ "$BLOB" = stand-in ] && [ "$heap" = system ]; then
+			echo "qemu-reference: screendump of the $heap frame (tag $tag) not checked: a scattered blob needs host udmabuf"
+			continue
+		fi
+		case " $SHOTS " in
+		*" ${w}x${h}x$tag "*) echo "qemu-reference: screendump of the $heap frame (tag $tag): ${w}x$h, colour bars and tag OK" ;;
+		*) fail "no screendump showed the $heap frame (tag $tag, ${w}x$h); screendumps: ${SHOTS:-none}" ;;
+		esac
+	done < <(printf '%s\n' "$DP" | grep '^# heapsoc-scanout: device=virtio_gpu ')
+fi
+
 [ "$EXIT_LINE" = "HEAPSOC-EXIT: 0" ] || fail "guest reported $EXIT_LINE"
-echo "qemu-reference: PASS (plan=$PLAN, ${WALL} s wall${INSN_COUNT:+, $INSN_COUNT guest instructions}); console log $LOG"
+echo "qemu-reference: PASS (plan=$PLAN, blob=$BLOB, ${WALL} s wall${INSN_COUNT:+, $INSN_COUNT guest instructions}); console log $LOG"
