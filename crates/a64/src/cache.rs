@@ -1,0 +1,128 @@
+//! Decoded-code cache, keyed by guest-physical page.
+//!
+//! Each page holds one pre-decoded [`Op`] slot per instruction word, filled
+//! lazily the first time the word executes. Code patched through another
+//! virtual alias is caught because the key is physical: writes to a page
+//! holding decoded code take the slow store path, which queues the written
+//! range for invalidation, and IC IVAU / IC IALLU drop decoded slots too.
+
+use std::collections::HashMap;
+
+use crate::decode::Op;
+
+/// Instruction slots per 4 KiB page.
+pub const OPS_PER_PAGE: usize = 1024;
+
+/// One page of decoded slots.
+pub type CodePage = [Op; OPS_PER_PAGE];
+
+/// The slot value meaning "not decoded yet".
+pub const BLANK: Op = Op::new(crate::exec::needs_decode);
+
+/// The decoded-code cache.
+#[derive(Debug, Default)]
+pub struct CodeCache {
+    map: HashMap<u64, u32>,
+    pages: Vec<Box<CodePage>>,
+}
+
+impl CodeCache {
+    /// Index of the page for physical page address `pa_page`, creating it if
+    /// needed; the flag says whether it was created.
+    pub fn page_index(&mut self, pa_page: u64) -> (u32, bool) {
+        if let Some(&i) = self.map.get(&pa_page) {
+            return (i, false);
+        }
+        let i = self.pages.len() as u32;
+        self.pages.push(Box::new([BLANK; OPS_PER_PAGE]));
+        self.map.insert(pa_page, i);
+        (i, true)
+    }
+
+    /// The page at `index`.
+    #[inline(always)]
+    #[must_use]
+    pub fn page(&self, index: u32) -> Option<&CodePage> {
+        self.pages.get(index as usize).map(|b| &**b)
+    }
+
+    /// Store a decoded op.
+    pub fn set(&mut self, index: u32, slot: usize, op: Op) {
+        if let Some(p) = self.pages.get_mut(index as usize) {
+            p[slot % OPS_PER_PAGE] = op;
+        }
+    }
+
+    /// Whether physical page `pa_page` holds decoded code.
+    #[must_use]
+    pub fn holds(&self, pa_page: u64) -> bool {
+        self.map.contains_key(&pa_page)
+    }
+
+    /// Forget decoded slots overlapping physical `[pa, pa + len)`.
+    pub fn invalidate(&mut self, pa: u64, len: u64) {
+        let end = pa.saturating_add(len.max(1));
+        let mut a = pa & !3;
+        while a < end {
+            let page = a & !0xfff;
+            let stop = end.min(page.saturating_add(0x1000));
+            if let Some(&i) = self.map.get(&page) {
+                if let Some(p) = self.pages.get_mut(i as usize) {
+                    // One slot earlier too: it may hold a fused op that
+                    // embeds the first invalidated instruction.
+                    let from = (((a & 0xfff) >> 2) as usize).saturating_sub(1);
+                    let to = ((stop - page).div_ceil(4)) as usize;
+                    p[from..to.min(OPS_PER_PAGE)].fill(BLANK);
+                }
+            }
+            if stop == a {
+                break;
+            }
+            a = stop;
+        }
+    }
+
+    /// Forget everything (IC IALLU). Page indices become invalid: the
+    /// caller must flush fetch TLB entries.
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.pages.clear();
+    }
+
+    /// Number of pages holding decoded code.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Whether no page holds decoded code.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalidation_blanks_only_the_written_words() {
+        let mut c = CodeCache::default();
+        let (i, new) = c.page_index(0x8000);
+        assert!(new);
+        let op = Op {
+            imm: 77,
+            ..Op::new(crate::exec::undefined)
+        };
+        for s in 0..OPS_PER_PAGE {
+            c.set(i, s, op);
+        }
+        c.invalidate(0x800a, 4); // touches words 2 and 3 (and 1, which may fuse 2)
+        let p = c.page(i).expect("page");
+        let blank = |s: usize| p[s].imm != 77;
+        assert!(!blank(0) && blank(1) && blank(2) && blank(3) && !blank(4));
+        c.invalidate(0x8ffc, 8); // runs into the next page, which holds nothing
+        assert!(c.page(i).is_some_and(|p| p[1023].imm != 77));
+    }
+}

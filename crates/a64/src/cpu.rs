@@ -1,0 +1,539 @@
+//! The processing element: architectural state plus the execute loop.
+//!
+//! [`Core`] is everything an instruction handler may touch; [`Cpu`] adds the
+//! decoded-code cache, which only the loop touches, so that a handler can
+//! never invalidate the page it is running from (invalidation requests are
+//! queued and applied at the block boundary, which the architecture allows:
+//! new code is only guaranteed visible after IC IVAU + ISB, both of which end
+//! the block).
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::cache::{CodeCache, OPS_PER_PAGE};
+use crate::decode::{decoder, Flow, GROUPS};
+use crate::exception::{ec, SyncException, Vector};
+use crate::mem::{HostPtr, Mmio, PhysMem};
+use crate::state::{Regs, DAIF_ALL, DAIF_I, SP};
+use crate::sysreg::{CpuProfile, SysRegs};
+use crate::tlb::{slot, table, AccessKind, Tlb, TlbEntry, F_GLOBAL, PAGE_MASK};
+
+/// Why [`Cpu::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The instruction budget ran out, the timer deadline was reached, or
+    /// the guest wrote a timer register: re-sample [`Core::vtimer_irq`] /
+    /// [`Core::ptimer_irq`], update the interrupt controller, and run again.
+    Budget,
+    /// WFI: nothing to do until an interrupt; `deadline` is the virtual
+    /// counter value at which the enabled timer fires, if any.
+    Idle {
+        /// CNTVCT value when the virtual timer condition becomes true.
+        deadline: Option<u64>,
+    },
+    /// HVC at EL1 (firmware call, e.g. PSCI): `pc` is already past the HVC;
+    /// the embedder edits X0-X3 and resumes.
+    Hvc(u16),
+    /// User mode: SVC (system call). `pc` is past the SVC.
+    Svc(u16),
+    /// User mode: a synchronous exception the runner must handle.
+    Exception(SyncException),
+}
+
+/// Everything instruction handlers can see.
+pub struct Core {
+    /// Registers.
+    pub regs: Regs,
+    /// System registers.
+    pub sys: SysRegs,
+    /// Identification profile.
+    pub profile: CpuProfile,
+    /// Guest-physical memory.
+    pub mem: PhysMem,
+    /// Software TLB.
+    pub tlb: Tlb,
+    /// Exclusive monitor: (physical address, size) armed by a load-exclusive.
+    pub monitor: Option<(u64, u8)>,
+    /// Instructions retired.
+    pub icount: u64,
+    /// Virtual counter ticks skipped while idle (added to `icount`).
+    pub idle_ticks: u64,
+    /// Something outside the straight-line path changed: recheck at the
+    /// block boundary (pending invalidations, EL/ASID/timer changes).
+    pub attention: bool,
+    /// Set by handlers to make `run` return.
+    pub exit: Option<Exit>,
+    /// UNDEFINED words executed, per top-level group.
+    pub undef_counts: [u64; GROUPS],
+    /// The first distinct UNDEFINED words seen, with how often each ran
+    /// (capacity fixed at creation: recording never allocates).
+    pub undef_words: Vec<(u32, u64)>,
+    /// User mode: no EL1 software; SVC and exceptions exit to the runner,
+    /// translation is flat (VA = PA, top byte ignored).
+    pub user_mode: bool,
+    /// Level of the IRQ input, shared with the interrupt controller model
+    /// (which may change it from inside an MMIO access); sampled at block
+    /// boundaries.
+    pub irq_line: Arc<AtomicBool>,
+    /// Physical pages holding decoded code (mirrors the cache's keys).
+    pub code_pages: HashSet<u64>,
+    /// Queued code invalidations (physical address, length).
+    pub inval: Vec<(u64, u64)>,
+    /// Queued full code invalidation.
+    pub inval_all: bool,
+    /// ASID the TLB currently holds non-global entries for.
+    pub asid: u16,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("pc", &format_args!("{:#x}", self.regs.pc))
+            .field("el", &self.regs.pstate.el)
+            .field("icount", &self.icount)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    /// Read register slot `i`.
+    #[inline(always)]
+    #[must_use]
+    pub fn x(&self, i: u8) -> u64 {
+        self.regs.x[usize::from(i & 63)]
+    }
+
+    /// Write register slot `i`.
+    #[inline(always)]
+    pub fn set_x(&mut self, i: u8, v: u64) {
+        self.regs.x[usize::from(i & 63)] = v;
+    }
+
+    /// The virtual counter (CNTVCT_EL0): one tick per retired instruction
+    /// plus skipped idle time, so guest time is deterministic.
+    #[must_use]
+    pub fn counter(&self) -> u64 {
+        self.icount.wrapping_add(self.idle_ticks)
+    }
+
+    /// Queue invalidation of decoded code at physical `[pa, pa+len)`.
+    pub fn queue_inval(&mut self, pa: u64, len: u64) {
+        if self.inval.len() < self.inval.capacity() {
+            self.inval.push((pa, len));
+        } else {
+            self.inval_all = true;
+        }
+        self.attention = true;
+    }
+
+    /// Whether an IRQ is pending and unmasked.
+    #[inline(always)]
+    #[must_use]
+    pub fn irq_pending(&self) -> bool {
+        self.regs.pstate.daif & DAIF_I == 0 && self.irq_line.load(Ordering::Relaxed)
+    }
+}
+
+/// A processing element with its decoded-code cache.
+#[derive(Debug)]
+pub struct Cpu {
+    /// Architectural and memory state.
+    pub core: Core,
+    cache: CodeCache,
+    /// Ring of the most recently executed PCs, when tracing is on.
+    trace: Option<(Vec<u64>, usize)>,
+}
+
+/// Most physical pages of decoded code kept (24 KiB each) before the cache
+/// is dropped and rebuilt.
+pub const MAX_CODE_PAGES: usize = 8192;
+
+/// How many distinct UNDEFINED words are remembered.
+pub const UNDEF_WORDS: usize = 256;
+
+/// Most instructions one block runs before rechecking interrupts and budget.
+const MAX_BLOCK: u64 = 4096;
+
+impl Cpu {
+    /// A CPU in the reset state (EL1h, DAIF masked, MMU off, PC 0).
+    #[must_use]
+    pub fn new(profile: CpuProfile, mmio: Box<dyn Mmio>) -> Self {
+        let sys = SysRegs::reset(&profile);
+        Self {
+            core: Core {
+                regs: Regs::default(),
+                sys,
+                profile,
+                mem: PhysMem::new(mmio),
+                tlb: Tlb::new(),
+                monitor: None,
+                icount: 0,
+                idle_ticks: 0,
+                attention: true,
+                exit: None,
+                undef_counts: [0; GROUPS],
+                undef_words: Vec::with_capacity(UNDEF_WORDS),
+                user_mode: false,
+                irq_line: Arc::new(AtomicBool::new(false)),
+                code_pages: HashSet::new(),
+                inval: Vec::with_capacity(64),
+                inval_all: false,
+                asid: 0,
+            },
+            cache: CodeCache::default(),
+            trace: None,
+        }
+    }
+
+    /// Record the PCs of the last `depth` instructions (0 turns tracing
+    /// off). Tracing runs one instruction per block: for debugging only.
+    pub fn set_pc_trace(&mut self, depth: usize) {
+        self.trace = (depth > 0).then(|| (Vec::with_capacity(depth), 0));
+    }
+
+    /// The traced PCs, oldest first.
+    #[must_use]
+    pub fn pc_trace(&self) -> Vec<u64> {
+        match &self.trace {
+            Some((buf, pos)) if buf.len() == buf.capacity() => {
+                buf[*pos..].iter().chain(&buf[..*pos]).copied().collect()
+            }
+            Some((buf, _)) => buf.clone(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Switch to Linux-user mode at EL0 (see [`Core::user_mode`]).
+    pub fn set_user_mode(&mut self) {
+        self.core.user_mode = true;
+        self.core.regs.switch_sp(0, false);
+        self.core.regs.pstate.daif = 0;
+        // FP/SIMD enabled at EL0, as Linux does for user processes.
+        self.core.sys.cpacr = 3 << 20;
+        self.core.tlb.flush_all();
+    }
+
+    /// Number of physical pages holding decoded code.
+    #[must_use]
+    pub fn code_pages(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Apply queued invalidations and other block-boundary work.
+    fn service(&mut self) {
+        let c = &mut self.core;
+        c.attention = false;
+        if c.inval_all {
+            c.inval_all = false;
+            c.inval.clear();
+            self.cache.clear();
+            c.code_pages.clear();
+            c.tlb.flush_fetch();
+        }
+        for &(pa, len) in &c.inval {
+            self.cache.invalidate(pa, len);
+        }
+        c.inval.clear();
+        c.sync_asid();
+    }
+
+    /// Find (or create) the decoded page for the current PC. `None` means an
+    /// exception was taken (or an exit set) instead.
+    fn code_page(&mut self) -> Option<(u32, HostPtr)> {
+        let c = &mut self.core;
+        let pc = c.regs.pc;
+        let el = c.regs.pstate.el;
+        let e = &c.tlb.t[table(el, AccessKind::Fetch)][slot(pc)];
+        if e.tag == pc & PAGE_MASK {
+            return Some((e.code, e.host));
+        }
+        if pc & 3 != 0 {
+            c.take_sync(SyncException {
+                ec: ec::PC_ALIGN,
+                iss: 0,
+                far: Some(pc),
+                ret: pc,
+            });
+            return None;
+        }
+        let t = match c.translate(pc, AccessKind::Fetch, el) {
+            Ok(t) => t,
+            Err(f) => {
+                c.fetch_abort(pc, f.status());
+                return None;
+            }
+        };
+        let pa_page = t.pa & PAGE_MASK;
+        let host = match c.mem.ram_ptr(pa_page) {
+            Some((h, left)) if left >= 4096 => h,
+            _ => {
+                c.fetch_abort(pc, crate::exception::FSC_EXTERNAL);
+                return None;
+            }
+        };
+        if self.cache.len() >= MAX_CODE_PAGES && !self.cache.holds(pa_page) {
+            // Bound host memory: start over rather than grow without limit.
+            self.cache.clear();
+            self.core.code_pages.clear();
+            self.core.tlb.flush_fetch();
+        }
+        let (idx, new) = self.cache.page_index(pa_page);
+        let c = &mut self.core;
+        if new {
+            c.code_pages.insert(pa_page);
+            c.tlb.flush_writes_to(pa_page);
+        }
+        let flags = if t.global { F_GLOBAL } else { 0 };
+        c.tlb.t[table(el, AccessKind::Fetch)][slot(pc)] = TlbEntry {
+            tag: pc & PAGE_MASK,
+            host,
+            pa_page,
+            code: idx,
+            flags,
+        };
+        Some((idx, host))
+    }
+
+    /// Decode the word at the current PC into its slot.
+    fn decode_at_pc(&mut self, idx: u32, host: HostPtr) {
+        let off = (self.core.regs.pc & 0xffc) as usize;
+        // SAFETY: `host` is the start of a 4 KiB RAM page (checked when the
+        // fetch entry was filled) and `off + 4 <= 4096`.
+        let word = u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(off).cast::<u32>()) });
+        let next = (off + 4 < 4096).then(|| {
+            // SAFETY: as above, with `off + 8 <= 4096`.
+            u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(off + 4).cast::<u32>()) })
+        });
+        let op = next
+            .and_then(|n| crate::exec::fused::fuse(word, n))
+            .unwrap_or_else(|| decoder().decode(word));
+        self.cache.set(idx, off >> 2, op);
+    }
+
+    /// Run until `max_insns` instructions have retired, the timer deadline is
+    /// reached, or something needs the embedder.
+    pub fn run(&mut self, max_insns: u64) -> Exit {
+        let mut end = self.core.icount.saturating_add(max_insns);
+        if let Some(d) = self.core.timer_deadline_icount() {
+            end = end.min(d.max(self.core.icount + 1));
+        }
+        loop {
+            if let Some(e) = self.core.exit.take() {
+                return e;
+            }
+            if self.core.attention {
+                self.service();
+                if let Some(d) = self.core.timer_deadline_icount() {
+                    end = end.min(d.max(self.core.icount + 1));
+                }
+            }
+            if self.core.icount >= end {
+                return Exit::Budget;
+            }
+            if self.core.irq_pending() && !self.core.user_mode {
+                let pc = self.core.regs.pc;
+                self.core.enter_el1(Vector::Irq, pc);
+                continue;
+            }
+            if self.core.regs.pstate.il {
+                let pc = self.core.regs.pc;
+                self.core.take_sync(SyncException {
+                    ec: ec::ILLEGAL,
+                    iss: 0,
+                    far: None,
+                    ret: pc,
+                });
+                continue;
+            }
+            let Some((idx, host)) = self.code_page() else {
+                continue;
+            };
+            let pc = self.core.regs.pc;
+            let limit = if self.trace.is_some() {
+                1
+            } else {
+                (end - self.core.icount).min(MAX_BLOCK)
+            };
+            let (n, flow) = self.run_block(idx, limit);
+            self.core.icount += n;
+            if let Some((buf, pos)) = &mut self.trace {
+                if flow != Some(Flow::Decode) {
+                    if buf.len() < buf.capacity() {
+                        buf.push(pc);
+                    } else if let Some(slot) = buf.get_mut(*pos) {
+                        *slot = pc;
+                        *pos = (*pos + 1) % buf.capacity();
+                    }
+                }
+            }
+            if flow == Some(Flow::Decode) {
+                self.decode_at_pc(idx, host);
+            }
+        }
+    }
+
+    /// Execute from the current PC within one decoded page. Returns the
+    /// number of instructions retired and not yet added to `icount`, and the
+    /// flow that stopped the block.
+    #[inline(never)]
+    fn run_block(&mut self, idx: u32, limit: u64) -> (u64, Option<Flow>) {
+        let Some(page) = self.cache.page(idx) else {
+            return (0, None);
+        };
+        let c = &mut self.core;
+        let page_va = c.regs.pc & PAGE_MASK;
+        let mut slot = ((c.regs.pc >> 2) as usize) & (OPS_PER_PAGE - 1);
+        let mut n = 0u64;
+        // Instructions already added to `icount` (at taken branches, so that
+        // counter reads in a long in-page loop stay current).
+        let mut committed = 0u64;
+        // Straight-line execution stops at the page end or when the budget
+        // is used up, whichever comes first (exact budgets for the timer and
+        // for single-stepping).
+        let mut stop = (slot + limit as usize).min(OPS_PER_PAGE);
+        loop {
+            let op = &page[slot & (OPS_PER_PAGE - 1)];
+            let r = (op.h)(c, op);
+            // Test the common case first: a match compiles to a jump table,
+            // a second indirect branch per instruction.
+            if r.is_ok() {
+                c.regs.pc = c.regs.pc.wrapping_add(4);
+                n += 1;
+                slot += 1;
+                if slot >= stop {
+                    return (n - committed, None);
+                }
+                continue;
+            }
+            if r == Err(Flow::Branch) {
+                n += 1;
+                let pc = c.regs.pc;
+                if pc & PAGE_MASK != page_va || pc & 3 != 0 || c.attention || n >= limit {
+                    return (n - committed, Some(Flow::Branch));
+                }
+                c.icount += n - committed;
+                committed = n;
+                slot = ((pc >> 2) as usize) & (OPS_PER_PAGE - 1);
+                stop = (slot + (limit - n) as usize).min(OPS_PER_PAGE);
+                continue;
+            }
+            // End (the instruction completed or took an exception) or Decode
+            // (nothing ran).
+            let flow = r.err();
+            return (n - committed + u64::from(flow == Some(Flow::End)), flow);
+        }
+    }
+
+    /// Reset-state helpers for embedders: set PC.
+    pub fn set_pc(&mut self, pc: u64) {
+        self.core.regs.pc = pc;
+    }
+
+    /// The IRQ input line, to share with the interrupt controller model.
+    #[must_use]
+    pub fn irq_line(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.core.irq_line)
+    }
+
+    /// Set the level of the IRQ input.
+    pub fn set_irq(&mut self, level: bool) {
+        self.core.irq_line.store(level, Ordering::Relaxed);
+    }
+
+    /// Skip idle time: advance the virtual counter to `counter` (if later).
+    pub fn advance_counter_to(&mut self, counter: u64) {
+        let now = self.core.counter();
+        if counter > now {
+            self.core.idle_ticks += counter - now;
+        }
+    }
+
+    /// UNDEFINED words executed per encoding group, as (group name, count).
+    #[must_use]
+    pub fn undefined_counts(&self) -> Vec<(&'static str, u64)> {
+        crate::decode::GROUP_NAMES
+            .iter()
+            .zip(self.core.undef_counts)
+            .map(|(n, c)| (*n, c))
+            .collect()
+    }
+
+    /// The first distinct UNDEFINED words executed, with counts.
+    #[must_use]
+    pub fn undefined_words(&self) -> &[(u32, u64)] {
+        &self.core.undef_words
+    }
+
+    /// Drop all decoded code and TLB entries (e.g. after the embedder wrote
+    /// guest memory behind the CPU's back).
+    pub fn flush_all(&mut self) {
+        self.core.inval_all = true;
+        self.core.attention = true;
+        self.core.tlb.flush_all();
+    }
+
+    /// Tell the CPU that guest-physical `[pa, pa + len)` was written behind
+    /// its back (loader, device DMA): decoded code there is dropped before
+    /// the next instruction.
+    pub fn invalidate_code(&mut self, pa: u64, len: u64) {
+        self.core.queue_inval(pa, len);
+    }
+
+    /// Put the core in the architectural reset state at EL1h.
+    pub fn reset(&mut self) {
+        let c = &mut self.core;
+        c.regs = Regs::default();
+        c.sys = SysRegs::reset(&c.profile);
+        c.regs.pstate.daif = DAIF_ALL;
+        c.regs.x[usize::from(SP)] = 0;
+        c.user_mode = false;
+        self.flush_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_is_exact_in_straight_line_code() {
+        let mut ram = vec![0u8; 0x2000];
+        let mut cpu = Cpu::new(
+            CpuProfile::default(),
+            Box::new(crate::mem::NoMmio::default()),
+        );
+        // SAFETY: `ram` outlives `cpu` (dropped explicitly below).
+        unsafe { cpu.core.mem.add_ram(ram.as_mut_ptr(), 0, 0x2000) }.expect("ram");
+        for i in 0..0x800u64 {
+            cpu.core.mem.write(4 * i, 4, 0x9100_0400).expect("ram"); // add x0, x0, #1
+        }
+        for step in 1..=5 {
+            assert_eq!(cpu.run(1), Exit::Budget);
+            assert_eq!((cpu.core.icount, cpu.core.regs.x[0]), (step, step));
+        }
+        assert_eq!(cpu.run(2000), Exit::Budget);
+        assert_eq!(cpu.core.regs.x[0], 2005);
+        assert_eq!(cpu.core.regs.pc, 4 * 2005);
+        drop(cpu);
+    }
+
+    #[test]
+    fn pc_trace_keeps_the_last_pcs() {
+        let mut ram = vec![0u8; 0x1000];
+        let mut cpu = Cpu::new(
+            CpuProfile::default(),
+            Box::new(crate::mem::NoMmio::default()),
+        );
+        // SAFETY: `ram` outlives `cpu` (dropped explicitly below).
+        unsafe { cpu.core.mem.add_ram(ram.as_mut_ptr(), 0, 0x1000) }.expect("ram");
+        // add x0, x0, #1 ; b .-4
+        cpu.core.mem.write(0, 4, 0x9100_0400).expect("ram");
+        cpu.core.mem.write(4, 4, 0x17ff_ffff).expect("ram");
+        cpu.set_pc_trace(3);
+        assert_eq!(cpu.run(7), Exit::Budget);
+        assert_eq!(cpu.pc_trace(), vec![0, 4, 0]);
+        assert_eq!(cpu.core.regs.x[0], 4);
+        drop(cpu);
+    }
+}
