@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Build the machine the device tree describes and boot the guest (the default).
     Run(RunArgs),
+    /// Boot the guest's test plan; report TAP/JUnit and the DMA placement verdict.
+    Test(TestArgs),
     /// Print the memory map: banks and ECC, pools and carveouts, heaps, devices.
     Inspect(InspectArgs),
     /// Write the DTB the guest boots with (the user's tree with /chosen patched).
@@ -60,6 +62,33 @@ pub struct RunArgs {
     /// Kernel command line (replaces /chosen/bootargs).
     #[arg(long)]
     pub bootargs: Option<String>,
+    /// Stop after this many guest instructions.
+    #[arg(long, default_value_t = 20_000_000_000)]
+    pub max_insns: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The guest test plan (heapsoc.test= on the kernel command line).
+    #[arg(long, default_value = "all")]
+    pub plan: String,
+    /// Write the results as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write the placement report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Write the memory map with the devices' buffers as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Extra placement rule NODE=ecc|non-ecc|contiguous (repeatable).
+    #[arg(long, value_name = "NODE=WHAT")]
+    pub expect: Vec<ledger::Rule>,
+    /// Do not echo the guest console.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use std::process::{Command, ExitCode};
 
 use board::{ChosenPatch, Loaded, Range, SourceOptions};
 
-use crate::cli::{BoardArgs, CppMode, DtbArgs, InspectArgs, RunArgs};
+use crate::cli::{BoardArgs, CppMode, DtbArgs, InspectArgs, RunArgs, TestArgs};
 
 /// Any failure a command reports; printed as one line by `main`.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,8 @@ pub enum CliError {
     Json(#[from] serde_json::Error),
     #[error("{0}")]
     NotYet(String),
+    #[error(transparent)]
+    Vm(#[from] vmm::vm::VmError),
 }
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -126,43 +128,142 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let loaded = load(&args.board)?;
     print_warnings(&loaded);
-    let board = &loaded.board;
-    let machine = vmm::machine::build(board, Box::new(std::io::stdout()), 62_500_000)?;
-    for u in &machine.unmodelled {
+    let (kernel_path, initrd_path) = guest_files(args)?;
+    let kernel = read(&kernel_path)?;
+    let initrd = initrd_path.as_deref().map(read).transpose()?;
+    let mut vm = vmm::vm::Vm::boot(
+        &loaded.board,
+        &loaded.tree,
+        (&kernel_path.display().to_string(), &kernel),
+        initrd.as_deref(),
+        args.bootargs.clone(),
+        Box::new(std::io::stdout()),
+        a64::CpuProfile::default(),
+    )?;
+    report_unmodelled(&vm);
+    let started = std::time::Instant::now();
+    let summary = vm.run(args.max_insns);
+    print_summary(&summary, started.elapsed());
+    Ok(if summary.stop == vmm::vm::Stop::PowerOff {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn report_unmodelled(vm: &vmm::vm::Vm) {
+    for u in &vm.machine.unmodelled {
         eprintln!(
             "heapsoc: {} ({}) is not modelled: its registers read as zero",
             u.node, u.compatible
         );
     }
-    let (kernel_path, initrd_path) = guest_files(args)?;
-    let kernel = read(&kernel_path)?;
-    let header = vmm::loader::ImageHeader::parse(&kernel_path.display().to_string(), &kernel)?;
-    let initrd = initrd_path.as_deref().map(read).transpose()?;
-    // The DTB grows by the /chosen properties; plan with room for them.
-    let dtb_estimate = board::guest_dtb(&loaded.tree, &board::ChosenPatch::default())
-        .map_err(|source| CliError::Board {
-            path: args.board.dtb.display().to_string(),
-            source,
-        })?
-        .len() as u64
-        + 4096;
-    let layout = vmm::loader::plan(
-        board,
-        &header,
-        dtb_estimate,
-        initrd.as_ref().map(|i| i.len() as u64),
-    )?;
+}
+
+fn print_summary(summary: &vmm::vm::RunSummary, wall: std::time::Duration) {
+    let secs = wall.as_secs_f64().max(1e-9);
     eprintln!(
-        "heapsoc: kernel {} at {}, DTB at {}, initramfs at {}",
-        kernel_path.display(),
-        layout.kernel,
-        layout.dtb,
-        layout.initrd.map_or("-".to_string(), |r| r.to_string())
+        "heapsoc: {:?} after {} guest instructions in {:.2} s ({:.0} MIPS); guest counter {}",
+        summary.stop,
+        summary.insns,
+        secs,
+        summary.insns as f64 / secs / 1e6,
+        summary.counter
     );
-    drop(machine);
-    Err(CliError::NotYet(
-        "cannot boot yet: the machine is built and the guest laid out, but the AArch64 CPU \
-         backend is not wired in (issues 4-6); `heapsoc inspect` shows the machine this board describes"
-            .into(),
-    ))
+    for (group, n) in &summary.undefined {
+        eprintln!("heapsoc: {n} UNDEFINED instruction(s) in group {group}");
+    }
+    for u in summary.unmapped.iter().take(10) {
+        eprintln!(
+            "heapsoc: unmapped MMIO {} of {} bytes at 0x{:x} (external abort)",
+            if u.write { "write" } else { "read" },
+            u.size,
+            u.addr
+        );
+    }
+}
+
+pub fn test(args: &TestArgs) -> Result<ExitCode> {
+    let loaded = load(&args.run.board)?;
+    print_warnings(&loaded);
+    let board = &loaded.board;
+    let (kernel_path, initrd_path) = guest_files(&args.run)?;
+    let kernel = read(&kernel_path)?;
+    let initrd = initrd_path.as_deref().map(read).transpose()?;
+    let bootargs = args.run.bootargs.clone().unwrap_or_else(|| {
+        format!(
+            "console=ttyAMA0 earlycon panic=-1 heapsoc.test={}",
+            args.plan
+        )
+    });
+    let console = devices::console::Capture::new(!args.quiet);
+    let mut vm = vmm::vm::Vm::boot(
+        board,
+        &loaded.tree,
+        (&kernel_path.display().to_string(), &kernel),
+        initrd.as_deref(),
+        Some(bootargs),
+        Box::new(console.clone()),
+        a64::CpuProfile::default(),
+    )?;
+    let started = std::time::Instant::now();
+    let summary = vm.run(args.run.max_insns);
+    let wall = started.elapsed();
+    let text = console.text();
+    let report = tap::parse(&text);
+    let mut map = ledger::MemoryMap::new(board);
+    for line in text.lines() {
+        map.learn_from_console(line);
+    }
+    let placement =
+        ledger::report::build(board, &map, &vm.machine.dma.ledger.borrow(), &args.expect);
+    eprintln!(
+        "heapsoc: {:?} after {} instructions ({:.2} s wall, {:.1} MIPS), guest counter {}",
+        summary.stop,
+        summary.insns,
+        wall.as_secs_f64(),
+        summary.insns as f64 / wall.as_secs_f64().max(1e-9) / 1e6,
+        summary.counter
+    );
+    eprint!("{}", ledger::report::text(&placement));
+    let mut run_failures = Vec::new();
+    if summary.stop != vmm::vm::Stop::PowerOff {
+        let tail: Vec<&str> = text.lines().rev().take(20).collect();
+        run_failures.push((
+            "run".to_string(),
+            format!(
+                "{:?}; last console lines:\n{}",
+                summary.stop,
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            ),
+        ));
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, tap::junit::to_xml(&report, &run_failures)).map_err(|source| {
+            CliError::Io {
+                path: path.display().to_string(),
+                source,
+            }
+        })?;
+    }
+    if let Some(path) = &args.report_json {
+        std::fs::write(path, serde_json::to_string_pretty(&placement)?).map_err(|source| {
+            CliError::Io {
+                path: path.display().to_string(),
+                source,
+            }
+        })?;
+    }
+    let t = report.suite.totals();
+    eprintln!(
+        "heapsoc: TAP {} passed, {} failed, {} skipped; guest exit {:?}",
+        t.pass, t.fail, t.skip, report.exit_status
+    );
+    Ok(
+        if report.success() && placement.passed && run_failures.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(cli::Command::Run(args)) => commands::run(&args),
         None => commands::run(&cli.run),
+        Some(cli::Command::Test(args)) => commands::test(&args),
         Some(cli::Command::Inspect(args)) => commands::inspect(&args),
         Some(cli::Command::Dtb(args)) => commands::dtb(&args),
     };

@@ -21,3 +21,4 @@ pub mod loader;
 mod loader_tests;
 pub mod machine;
 pub mod psci;
+pub mod vm;

@@ -1,0 +1,381 @@
+//! The run loop: the a64 interpreter on the machine a board describes.
+//!
+//! ```text
+//! Vm::boot: machine (RAM, bus, devices) + Image/initramfs/DTB laid out per booting.rst
+//! Vm::run:  cpu.run(slice) -> MMIO through the bus, HVC -> PSCI, WFI -> skip to the next
+//!           deadline; between slices: timer PPIs and device clocks -> GIC -> CPU IRQ line
+//! ```
+//! Guest time is the CPU's counter (retired instructions plus skipped idle time), so the
+//! same inputs give the same run.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+
+use a64::{BusFault, Cpu, CpuProfile, Exit, Mmio};
+use board::{Board, ChosenPatch, Range, Tree};
+use devices::gic::{Gic, IccReg};
+use devices::Bus;
+use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryRegion, MemoryRegionAddress};
+
+use crate::loader::{self, ImageHeader, Layout, LoadError};
+use crate::machine::{self, Machine, MachineError};
+use crate::psci;
+
+/// Instructions per slice between device and interrupt updates.
+const SLICE: u64 = 20_000;
+
+/// Booting or running failed.
+#[derive(Debug, thiserror::Error)]
+pub enum VmError {
+    #[error(transparent)]
+    Machine(#[from] MachineError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Board(#[from] board::BoardError),
+    #[error("cannot place {what} at {range}: {message}")]
+    Place {
+        what: &'static str,
+        range: Range,
+        message: String,
+    },
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// PSCI SYSTEM_OFF.
+    PowerOff,
+    /// PSCI SYSTEM_RESET.
+    Reset,
+    /// The instruction budget ran out.
+    InsnLimit,
+    /// WFI with interrupts that can never arrive: no timer armed, no device clock.
+    Hung { pc: u64 },
+    /// The CPU reported something the machine cannot handle here.
+    Fault(String),
+}
+
+/// An MMIO access nobody answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnmappedAccess {
+    pub addr: u64,
+    pub size: u8,
+    pub write: bool,
+}
+
+/// The CPU's view of everything that is not RAM: the bus, and the GIC's CPU interface.
+#[derive(Debug)]
+struct Io {
+    bus: Rc<RefCell<Bus>>,
+    gic: Rc<RefCell<Gic>>,
+    unmapped: Rc<RefCell<Vec<UnmappedAccess>>>,
+}
+
+impl Io {
+    fn fault(&self, addr: u64, size: u8, write: bool) -> BusFault {
+        let mut u = self.unmapped.borrow_mut();
+        if u.len() < 1024 {
+            u.push(UnmappedAccess { addr, size, write });
+        }
+        BusFault
+    }
+}
+
+impl Mmio for Io {
+    fn read(&mut self, pa: u64, size: u8) -> Result<u64, BusFault> {
+        let mut buf = [0u8; 8];
+        let n = usize::from(size.min(8));
+        match self.bus.borrow_mut().read(pa, &mut buf[..n]) {
+            Ok(()) => Ok(u64::from_le_bytes(buf)),
+            Err(_) => Err(self.fault(pa, size, false)),
+        }
+    }
+
+    fn write(&mut self, pa: u64, size: u8, value: u64) -> Result<(), BusFault> {
+        let n = usize::from(size.min(8));
+        match self.bus.borrow_mut().write(pa, &value.to_le_bytes()[..n]) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(self.fault(pa, size, true)),
+        }
+    }
+
+    fn sysreg_read(&mut self, key: u32) -> Option<u64> {
+        let reg = icc_reg(key)?;
+        Some(self.gic.borrow_mut().icc_read(reg))
+    }
+
+    fn sysreg_write(&mut self, key: u32, value: u64) -> bool {
+        match icc_reg(key) {
+            Some(reg) => {
+                self.gic.borrow_mut().icc_write(reg, value);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The ICC_* register an a64 system-register key (instruction bits 20:5: op0, op1, CRn,
+/// CRm, op2) names.
+fn icc_reg(key: u32) -> Option<IccReg> {
+    let field = |shift: u32, bits: u32| ((key >> shift) & ((1 << bits) - 1)) as u8;
+    IccReg::from_encoding(
+        field(14, 2),
+        field(11, 3),
+        field(7, 4),
+        field(3, 4),
+        field(0, 3),
+    )
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub stop: Stop,
+    /// Instructions retired.
+    pub insns: u64,
+    /// Final guest counter (instructions plus skipped idle ticks).
+    pub counter: u64,
+    /// UNDEFINED instructions by encoding group.
+    pub undefined: Vec<(&'static str, u64)>,
+    /// MMIO accesses nobody answered (the guest got an external abort).
+    pub unmapped: Vec<UnmappedAccess>,
+}
+
+/// A booted machine with its CPU.
+pub struct Vm {
+    /// Declared first: dropped before `machine`, whose RAM it points into.
+    cpu: Cpu,
+    pub machine: Machine,
+    bus: Rc<RefCell<Bus>>,
+    unmapped: Rc<RefCell<Vec<UnmappedAccess>>>,
+    pub layout: Layout,
+    vtimer_intid: Option<u32>,
+    ptimer_intid: Option<u32>,
+}
+
+impl std::fmt::Debug for Vm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vm")
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn place(
+    mem: &crate::GuestMemory,
+    what: &'static str,
+    base: u64,
+    data: &[u8],
+) -> Result<(), VmError> {
+    mem.write_slice(data, GuestAddress(base))
+        .map_err(|e| VmError::Place {
+            what,
+            range: Range {
+                base,
+                size: data.len() as u64,
+            },
+            message: e.to_string(),
+        })
+}
+
+impl Vm {
+    /// Builds the machine, loads the guest per Documentation/arch/arm64/booting.rst and
+    /// sets the CPU at the kernel entry: EL1h, DAIF masked, MMU off, x0 = DTB.
+    pub fn boot(
+        board: &Board,
+        tree: &Tree,
+        kernel: (&str, &[u8]),
+        initrd: Option<&[u8]>,
+        bootargs: Option<String>,
+        console: Box<dyn Write>,
+        profile: CpuProfile,
+    ) -> Result<Vm, VmError> {
+        let mut profile = profile;
+        // ID_AA64PFR0_EL1.GIC [27:24]: 1 when the GICv3 system-register interface exists.
+        let gic3 = board
+            .interrupt_controller
+            .as_ref()
+            .is_some_and(|g| g.version == board::GicVersion::V3);
+        profile.id_aa64pfr0 = (profile.id_aa64pfr0 & !(0xf << 24)) | (u64::from(gic3) << 24);
+        let counter_hz = profile.cntfrq;
+        let machine = machine::build(board, console, counter_hz)?;
+        let header = ImageHeader::parse(kernel.0, kernel.1)?;
+        let estimate = board::guest_dtb(tree, &ChosenPatch::default())?.len() as u64 + 4096;
+        let layout = loader::plan(board, &header, estimate, initrd.map(|i| i.len() as u64))?;
+        let dtb = board::guest_dtb(
+            tree,
+            &ChosenPatch {
+                bootargs,
+                stdout_path: None,
+                initrd: layout.initrd.map(|r| Range {
+                    base: r.base,
+                    size: initrd.map_or(0, |i| i.len() as u64),
+                }),
+            },
+        )?;
+        if dtb.len() as u64 > layout.dtb.size {
+            return Err(LoadError::DtbTooLarge(dtb.len() as u64).into());
+        }
+        place(&machine.memory, "kernel", layout.kernel.base, kernel.1)?;
+        place(&machine.memory, "device tree", layout.dtb.base, &dtb)?;
+        if let (Some(r), Some(data)) = (layout.initrd, initrd) {
+            place(&machine.memory, "initramfs", r.base, data)?;
+        }
+
+        let mut machine = machine;
+        let bus = Rc::new(RefCell::new(std::mem::take(&mut machine.bus)));
+        let unmapped = Rc::new(RefCell::new(Vec::new()));
+        let io = Io {
+            bus: bus.clone(),
+            gic: machine.gic.clone(),
+            unmapped: unmapped.clone(),
+        };
+        let mut cpu = Cpu::new(profile, Box::new(io));
+        for region in machine.memory.iter() {
+            let host = region
+                .get_host_address(MemoryRegionAddress(0))
+                .map_err(|e| VmError::Place {
+                    what: "RAM bank",
+                    range: Range {
+                        base: region.start_addr().0,
+                        size: region.len(),
+                    },
+                    message: e.to_string(),
+                })?;
+            // SAFETY: the mapping belongs to `machine.memory`, which the Vm owns and which
+            // outlives `cpu` (declared before it, so dropped after); the CPU is the only
+            // user of these pointers while it runs, devices touch RAM between slices.
+            unsafe {
+                cpu.core
+                    .mem
+                    .add_ram(host, region.start_addr().0, region.len())
+            }
+            .map_err(|e| VmError::Place {
+                what: "RAM bank",
+                range: Range {
+                    base: region.start_addr().0,
+                    size: region.len(),
+                },
+                message: e.to_string(),
+            })?;
+        }
+        cpu.reset();
+        cpu.core.set_x(0, layout.dtb.base);
+        for i in 1..4 {
+            cpu.core.set_x(i, 0);
+        }
+        cpu.set_pc(layout.kernel.base);
+        let ppi = |i: usize| {
+            board
+                .timer
+                .as_ref()
+                .and_then(|t| t.interrupts.get(i))
+                .and_then(|i| i.intid)
+        };
+        Ok(Vm {
+            cpu,
+            machine,
+            bus,
+            unmapped,
+            layout,
+            ptimer_intid: ppi(1),
+            vtimer_intid: ppi(2),
+        })
+    }
+
+    /// The bus (devices), e.g. to feed console input.
+    pub fn bus(&self) -> Rc<RefCell<Bus>> {
+        self.bus.clone()
+    }
+
+    /// Guest counter now.
+    pub fn counter(&self) -> u64 {
+        self.cpu.core.counter()
+    }
+
+    fn sync_devices(&mut self) {
+        let now = self.cpu.core.counter();
+        self.machine.dma.now.set(now);
+        for d in &self.machine.displays {
+            d.borrow_mut().tick(now);
+        }
+        {
+            let mut gic = self.machine.gic.borrow_mut();
+            if let Some(v) = self.vtimer_intid {
+                gic.set_level(v, self.cpu.core.vtimer_irq());
+            }
+            if let Some(p) = self.ptimer_intid {
+                gic.set_level(p, self.cpu.core.ptimer_irq());
+            }
+        }
+        let irq = self.machine.gic.borrow().irq_pending();
+        self.cpu.set_irq(irq);
+    }
+
+    fn next_device_deadline(&self) -> Option<u64> {
+        self.machine
+            .displays
+            .iter()
+            .filter_map(|d| d.borrow().next_deadline())
+            .min()
+    }
+
+    /// Runs until the guest powers off or `max_insns` instructions have retired.
+    pub fn run(&mut self, max_insns: u64) -> RunSummary {
+        let start = self.cpu.core.icount;
+        let stop = loop {
+            let done = self.cpu.core.icount - start;
+            if done >= max_insns {
+                break Stop::InsnLimit;
+            }
+            self.sync_devices();
+            let exit = self.cpu.run(SLICE.min(max_insns - done));
+            match exit {
+                Exit::Budget => {}
+                Exit::Idle { deadline } => {
+                    self.sync_devices();
+                    if self.machine.gic.borrow().irq_pending() {
+                        continue;
+                    }
+                    let next = [deadline, self.next_device_deadline()]
+                        .into_iter()
+                        .flatten()
+                        .min();
+                    match next {
+                        Some(t) => self.cpu.advance_counter_to(t),
+                        None => {
+                            break Stop::Hung {
+                                pc: self.cpu.core.regs.pc,
+                            }
+                        }
+                    }
+                }
+                Exit::Hvc(_) => {
+                    let x = |i: u8| self.cpu.core.x(i);
+                    match psci::call(x(0), [x(1), x(2), x(3)], self.machine.mpidr) {
+                        psci::Action::Return(v) => self.cpu.core.set_x(0, v as u64),
+                        psci::Action::PowerOff => break Stop::PowerOff,
+                        psci::Action::Reset => break Stop::Reset,
+                    }
+                }
+                other => {
+                    break Stop::Fault(format!(
+                        "unexpected CPU exit {other:?} at pc 0x{:x}",
+                        self.cpu.core.regs.pc
+                    ))
+                }
+            }
+        };
+        self.sync_devices();
+        RunSummary {
+            stop,
+            insns: self.cpu.core.icount - start,
+            counter: self.cpu.core.counter(),
+            undefined: self.cpu.undefined_counts(),
+            unmapped: self.unmapped.borrow().clone(),
+        }
+    }
+}
