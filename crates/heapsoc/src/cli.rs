@@ -83,6 +83,9 @@ pub struct TestArgs {
     /// Write the memory map with the devices' buffers as SVG.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Write the last distinct frame the PL111 display scanned out as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub screenshot: Option<PathBuf>,
     /// Extra placement rule NODE=ecc|non-ecc|contiguous (repeatable).
     #[arg(long, value_name = "NODE=WHAT")]
     pub expect: Vec<ledger::Rule>,

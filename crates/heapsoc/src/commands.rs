@@ -206,6 +206,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         Box::new(console.clone()),
         a64::CpuProfile::default(),
     )?;
+    vm.keep_frames(args.screenshot.is_some());
     let started = std::time::Instant::now();
     let summary = vm.run(args.run.max_insns);
     let wall = started.elapsed();
@@ -226,33 +227,28 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         summary.counter
     );
     eprint!("{}", ledger::report::text(&placement));
-    let mut run_failures = Vec::new();
-    if summary.stop != vmm::vm::Stop::PowerOff {
-        let tail: Vec<&str> = text.lines().rev().take(20).collect();
-        run_failures.push((
-            "run".to_string(),
-            format!(
-                "{:?}; last console lines:\n{}",
-                summary.stop,
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            ),
-        ));
+    let mut run_failures = failures_of(&summary, &text);
+    for (name, message) in &run_failures {
+        eprintln!("heapsoc: {name}: {message}");
+    }
+    if let Some(path) = &args.screenshot {
+        match vm.last_frame() {
+            Some((mode, rgb)) => write_file(path, &png_rgb(mode.width, mode.height, rgb)?)?,
+            None => run_failures.push((
+                "screenshot".to_string(),
+                "the display never showed a frame".to_string(),
+            )),
+        }
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, tap::junit::to_xml(&report, &run_failures)).map_err(|source| {
-            CliError::Io {
-                path: path.display().to_string(),
-                source,
-            }
-        })?;
+        write_file(path, tap::junit::to_xml(&report, &run_failures).as_bytes())?;
+    }
+    if let Some(path) = &args.svg {
+        let svg = ledger::svg::render(&map, &vm.machine.dma.ledger.borrow());
+        write_file(path, svg.as_bytes())?;
     }
     if let Some(path) = &args.report_json {
-        std::fs::write(path, serde_json::to_string_pretty(&placement)?).map_err(|source| {
-            CliError::Io {
-                path: path.display().to_string(),
-                source,
-            }
-        })?;
+        write_file(path, serde_json::to_string_pretty(&placement)?.as_bytes())?;
     }
     let t = report.suite.totals();
     eprintln!(
@@ -266,4 +262,41 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
             ExitCode::FAILURE
         },
     )
+}
+
+fn write_file(path: &Path, data: &[u8]) -> Result<()> {
+    std::fs::write(path, data).map_err(|source| CliError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// 8-bit RGB rows as a PNG file.
+fn png_rgb(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, width, height);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let png_err = |e: png::EncodingError| CliError::NotYet(format!("PNG: {e}"));
+    let mut w = enc.write_header().map_err(png_err)?;
+    w.write_image_data(rgb).map_err(png_err)?;
+    w.finish().map_err(png_err)?;
+    Ok(out)
+}
+
+/// Problems of the run itself (not of a test point): how it stopped, with the last console
+/// lines when it did not power off.
+fn failures_of(summary: &vmm::vm::RunSummary, console: &str) -> Vec<(String, String)> {
+    if summary.stop == vmm::vm::Stop::PowerOff {
+        return Vec::new();
+    }
+    let lines: Vec<&str> = console.lines().collect();
+    let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+    vec![(
+        "run".to_string(),
+        format!(
+            "the guest did not power off ({:?}); last console lines:\n{tail}",
+            summary.stop
+        ),
+    )]
 }

@@ -154,6 +154,9 @@ pub struct Vm {
     pub layout: Layout,
     vtimer_intid: Option<u32>,
     ptimer_intid: Option<u32>,
+    /// When set, the first display's newest distinct frame (mode and RGB pixels).
+    keep_frames: bool,
+    last_frame: Option<(devices::pl111::Mode, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Vm {
@@ -283,6 +286,8 @@ impl Vm {
             layout,
             ptimer_intid: ppi(1),
             vtimer_intid: ppi(2),
+            keep_frames: false,
+            last_frame: None,
         })
     }
 
@@ -296,11 +301,31 @@ impl Vm {
         self.cpu.core.counter()
     }
 
+    /// Keep the newest distinct frame of the first display, for [`Vm::last_frame`].
+    pub fn keep_frames(&mut self, on: bool) {
+        self.keep_frames = on;
+    }
+
+    /// The newest distinct frame the first display scanned out (mode, RGB rows), if frames
+    /// are kept and one was shown.
+    pub fn last_frame(&self) -> Option<&(devices::pl111::Mode, Vec<u8>)> {
+        self.last_frame.as_ref()
+    }
+
     fn sync_devices(&mut self) {
         let now = self.cpu.core.counter();
         self.machine.dma.now.set(now);
         for d in &self.machine.displays {
             d.borrow_mut().tick(now);
+        }
+        if self.keep_frames {
+            if let Some(d) = self.machine.displays.first() {
+                let d = d.borrow();
+                let mode = d.mode();
+                if mode.is_some() && mode.as_ref() != self.last_frame.as_ref().map(|(m, _)| m) {
+                    self.last_frame = d.capture().or(self.last_frame.take());
+                }
+            }
         }
         {
             let mut gic = self.machine.gic.borrow_mut();

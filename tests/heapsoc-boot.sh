@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# tests/heapsoc-boot.sh - the guest under heapsoc itself, end to end:
+#   1. `heapsoc test` on device-trees/heap-soc.dts boots the real kernel; the kselftest reports
+#      "# Totals: pass:N fail:0" with N >= 48, every TAP point passes, the placement verdict passes,
+#      and the PL111's scanout buffers lie in display-cma@58000000 (non-ECC bank), contiguous;
+#   2. a second identical run gives byte-identical console output and the same instruction count;
+#   3. on device-trees/heap-soc-display-in-ecc.dts, `--expect /display@9100000=non-ecc` fails the
+#      run with a finding naming the display and the ECC bank.
+# Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/heapsoc-boot.XXXXXX")
+echo "heapsoc-boot: work dir $WORK"
+fail() {
+	echo "heapsoc-boot: FAIL: $*" >&2
+	for f in "$WORK"/*.err; do
+		[ -f "$f" ] && { echo "---- $f (last 20 lines)" >&2; tail -n 20 "$f" >&2; }
+	done
+	exit 1
+}
+
+cargo build --release -q -p heapsoc
+HEAPSOC=$ROOT/target/release/heapsoc
+
+run() { # run NAME ARGS... -> $WORK/NAME.out (console), .err (heapsoc), .rc
+	local name=$1
+	shift
+	set +e
+	"$HEAPSOC" test "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+	echo $? >"$WORK/$name.rc"
+	set -e
+}
+
+run first --dtb device-trees/heap-soc.dts --junit "$WORK/junit.xml" --report-json "$WORK/placement.json" --svg "$WORK/memory-map.svg" --screenshot "$WORK/display.png"
+[ "$(cat "$WORK/first.rc")" = 0 ] || fail "heapsoc test exited $(cat "$WORK/first.rc")"
+totals=$(grep -m1 -o 'Totals: pass:[0-9]* fail:[0-9]*' "$WORK/first.out" || true)
+[ -n "$totals" ] || fail "no kselftest Totals line"
+pass=$(sed 's/.*pass:\([0-9]*\).*/\1/' <<<"$totals")
+failn=$(sed 's/.*fail:\([0-9]*\).*/\1/' <<<"$totals")
+[ "$pass" -ge 48 ] && [ "$failn" = 0 ] || fail "kselftest $totals"
+echo "heapsoc-boot: kselftest $totals"
+grep -q '^verdict: pass' "$WORK/first.err" || fail "placement verdict did not pass"
+python3 - "$WORK/placement.json" <<'PY' || fail "display placement"
+import json, sys
+p = json.load(open(sys.argv[1]))
+d = [x for x in p["devices"] if x["device"] == "/display@9100000"]
+assert d, "the display did no DMA"
+d = d[0]
+assert d["pools"] == ["display-cma@58000000"], d["pools"]
+assert d["contiguous"], "scanout not contiguous"
+assert all(not b["ecc"] for b in d["banks"]) and d["banks"], d["banks"]
+print("heapsoc-boot: display scanout: %d buffer(s) in %s, non-ECC, contiguous" % (d["buffers"], d["pools"][0]))
+PY
+grep -m1 'instructions' "$WORK/first.err" | sed 's/^/heapsoc-boot: /'
+
+run second --dtb device-trees/heap-soc.dts
+cmp -s "$WORK/first.out" "$WORK/second.out" || fail "console output differs between two identical runs"
+a=$(grep -m1 -o 'after [0-9]* instructions' "$WORK/first.err")
+b=$(grep -m1 -o 'after [0-9]* instructions' "$WORK/second.err")
+[ "$a" = "$b" ] || fail "instruction counts differ: $a vs $b"
+echo "heapsoc-boot: deterministic: identical console and $a"
+
+run ecc --dtb device-trees/heap-soc-display-in-ecc.dts --plan display --expect /display@9100000=non-ecc
+[ "$(cat "$WORK/ecc.rc")" != 0 ] || fail "a non-ECC expectation on a display in the ECC bank passed"
+grep -q 'expect-non-ecc' "$WORK/ecc.err" || fail "no expect-non-ecc finding"
+grep -m1 'expect-non-ecc' "$WORK/ecc.err" | sed 's/^ */heapsoc-boot: expected finding: /'
+echo "heapsoc-boot: PASS"
