@@ -5,7 +5,9 @@
 #      and the PL111's scanout buffers lie in display-cma@58000000 (non-ECC bank), contiguous;
 #   2. a second identical run gives byte-identical console output and the same instruction count;
 #   3. on device-trees/heap-soc-display-in-ecc.dts, `--expect /display@9100000=non-ecc` fails the
-#      run with a finding naming the display and the ECC bank.
+#      run with a finding naming the display and the ECC bank;
+#   4. a kernel panic ends the run at once, non-zero, naming the panic;
+#   5. `heapsoc run` gives the guest's shell the host's stdin and returns when it powers off.
 # Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -68,4 +70,15 @@ run ecc --dtb device-trees/heap-soc-display-in-ecc.dts --plan display --expect /
 [ "$(cat "$WORK/ecc.rc")" != 0 ] || fail "a non-ECC expectation on a display in the ECC bank passed"
 grep -q 'expect-non-ecc' "$WORK/ecc.err" || fail "no expect-non-ecc finding"
 grep -m1 'expect-non-ecc' "$WORK/ecc.err" | sed 's/^ */heapsoc-boot: expected finding: /'
+run panic --dtb device-trees/heap-soc.dts --bootargs "console=ttyAMA0 rdinit=/nonexistent"
+[ "$(cat "$WORK/panic.rc")" != 0 ] || fail "a kernel panic passed"
+grep -q 'kernel panic: Kernel panic - not syncing' "$WORK/panic.err" || fail "the panic was not reported"
+echo "heapsoc-boot: kernel panic reported: $(grep -m1 -o 'after [0-9]* instructions' "$WORK/panic.err")"
+
+# shellcheck disable=SC2016 # the guest's shell expands it
+printf 'echo from-host-$((6*7))\nexit 0\n' |
+	"$HEAPSOC" run --dtb device-trees/heap-soc.dts --bootargs "console=ttyAMA0 heapsoc.test=shell" \
+		>"$WORK/shell.out" 2>"$WORK/shell.err" || fail "heapsoc run with the shell plan failed"
+grep -qx 'from-host-42' <(tr -d '\r' <"$WORK/shell.out") || fail "the guest shell did not run host input"
+echo "heapsoc-boot: interactive console: host input reached the guest shell"
 echo "heapsoc-boot: PASS"

@@ -56,6 +56,27 @@ impl<T: Registers32> MmioDevice for T {
     }
 }
 
+/// A device that decodes only the low `window` bytes of its address, so its registers
+/// repeat through a larger `reg` range (incomplete address decoding: a 4 KiB PrimeCell in
+/// a 64 KiB slot). Linux's AMBA bus reads a PrimeCell's ID at the end of the range the DT
+/// gives (drivers/amba/bus.c, amba_read_periphid: `size - 0x20` and `size - 0x10`), which
+/// finds the ID registers of the last copy.
+#[derive(Debug)]
+pub struct Mirrored<T: MmioDevice> {
+    /// The decoded size, a power of two.
+    pub window: u64,
+    pub inner: T,
+}
+
+impl<T: MmioDevice> MmioDevice for Mirrored<T> {
+    fn read(&mut self, offset: u64, data: &mut [u8]) {
+        self.inner.read(offset & (self.window - 1), data);
+    }
+    fn write(&mut self, offset: u64, data: &[u8]) {
+        self.inner.write(offset & (self.window - 1), data);
+    }
+}
+
 /// Bus errors; each names the range or address.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BusError {

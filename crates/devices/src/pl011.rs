@@ -110,6 +110,15 @@ impl Pl011 {
         n
     }
 
+    /// Whether a driver is listening: UART and receiver enabled (UARTCR UARTEN, RXE) and
+    /// the receive interrupts unmasked, as once Linux's tty for it is open. Host input
+    /// offered before that would be dropped by the driver's start-up.
+    pub fn accepting_input(&self) -> bool {
+        const CR_UARTEN: u32 = 1;
+        const CR_RXE: u32 = 1 << 9;
+        self.cr & (CR_UARTEN | CR_RXE) == (CR_UARTEN | CR_RXE) && self.imsc & (INT_RX | INT_RT) != 0
+    }
+
     /// Whether the receive FIFO can take more input.
     pub fn can_receive(&self) -> bool {
         self.rx.len() < self.capacity()
@@ -271,6 +280,16 @@ mod tests {
         assert_eq!(sink.bytes().as_slice(), b"z");
         assert_eq!(r32(&mut u, IMSC), INT_TX);
         assert_ne!(u16::from_le_bytes(fr) as u32 & FR_TXFE, 0);
+    }
+
+    #[test]
+    fn input_is_accepted_once_the_driver_listens() {
+        let (mut u, _, _) = uart();
+        assert!(!u.accepting_input());
+        w32(&mut u, CR, 0x301);
+        assert!(!u.accepting_input(), "receive interrupts still masked");
+        w32(&mut u, IMSC, INT_RX | INT_RT);
+        assert!(u.accepting_input());
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct Mode {
     /// LcdBpp field of LCDControl.
     pub bpp_code: u32,
     pub bgr: bool,
+    /// A TFT panel (true colour). Otherwise STN: the driver's grayscale mode for Y8
+    /// panels, where the controller still fetches the RGB framebuffer every frame.
+    pub tft: bool,
     pub base: u64,
 }
 
@@ -119,11 +122,10 @@ impl Pl111 {
         }
     }
 
-    /// The programmed mode while the display is enabled and powered.
+    /// The programmed mode while the display is enabled and powered (TFT or STN: frames,
+    /// and their vblank interrupts, run either way).
     pub fn mode(&self) -> Option<Mode> {
-        if self.control & (CNTL_EN | CNTL_PWR) != (CNTL_EN | CNTL_PWR)
-            || self.control & CNTL_TFT == 0
-        {
+        if self.control & (CNTL_EN | CNTL_PWR) != (CNTL_EN | CNTL_PWR) {
             return None;
         }
         Some(Mode {
@@ -132,6 +134,7 @@ impl Pl111 {
             height: (self.timing[1] & 0x3ff) + 1,
             bpp_code: (self.control >> 1) & 7,
             bgr: self.control & CNTL_BGR != 0,
+            tft: self.control & CNTL_TFT != 0,
             base: u64::from(self.upbase),
         })
     }
@@ -165,9 +168,9 @@ impl Pl111 {
         self.update();
     }
 
-    /// Reads the current framebuffer as 8-bit RGB rows (a screenshot).
+    /// Reads the current framebuffer as 8-bit RGB rows (a screenshot); TFT modes only.
     pub fn capture(&self) -> Option<(Mode, Vec<u8>)> {
-        let mode = self.mode()?;
+        let mode = self.mode().filter(|m| m.tft)?;
         let fb = mode.framebuffer();
         let mut raw = vec![0u8; usize::try_from(fb.size).ok()?];
         self.dma
@@ -209,7 +212,7 @@ impl Pl111 {
     pub fn screenshot(&self, out: impl std::io::Write) -> Result<Mode, String> {
         let (mode, rgb) = self
             .capture()
-            .ok_or_else(|| format!("{}: no frame to capture (display off, unsupported mode, or framebuffer outside RAM)", self.dma.device()))?;
+            .ok_or_else(|| format!("{}: no frame to capture (display off, STN or unsupported mode, or framebuffer outside RAM)", self.dma.device()))?;
         let mut enc = png::Encoder::new(out, mode.width, mode.height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);

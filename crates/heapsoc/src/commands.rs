@@ -141,8 +141,20 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         a64::CpuProfile::default(),
     )?;
     report_unmodelled(&vm);
+    let input = stdin_reader();
+    let mut pending: Vec<u8> = Vec::new();
     let started = std::time::Instant::now();
-    let summary = vm.run(args.max_insns);
+    let summary = vm.run_watched(args.max_insns, INTERACTIVE_CHUNK, |vm| {
+        pending.extend(input.try_iter().flatten());
+        if let Some(uart) = &vm.machine.console {
+            let mut uart = uart.borrow_mut();
+            if uart.accepting_input() {
+                let taken = uart.receive(&pending);
+                pending.drain(..taken);
+            }
+        }
+        None
+    });
     print_summary(&summary, started.elapsed());
     Ok(if summary.stop == vmm::vm::Stop::PowerOff {
         ExitCode::SUCCESS
@@ -170,7 +182,7 @@ fn print_summary(summary: &vmm::vm::RunSummary, wall: std::time::Duration) {
         summary.insns as f64 / secs / 1e6,
         summary.counter
     );
-    for (group, n) in &summary.undefined {
+    for (group, n) in summary.undefined.iter().filter(|(_, n)| *n > 0) {
         eprintln!("heapsoc: {n} UNDEFINED instruction(s) in group {group}");
     }
     for u in summary.unmapped.iter().take(10) {
@@ -208,7 +220,15 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     )?;
     vm.keep_frames(args.screenshot.is_some());
     let started = std::time::Instant::now();
-    let summary = vm.run(args.run.max_insns);
+    let mut seen = 0usize;
+    let summary = vm.run_watched(args.run.max_insns, WATCH_CHUNK, |vm| {
+        // Look again at the tail of what was already seen: a line may straddle two checks.
+        let bytes = console.bytes();
+        let new = String::from_utf8_lossy(&bytes[seen.saturating_sub(128).min(bytes.len())..])
+            .into_owned();
+        seen = bytes.len();
+        watch(vm, &new)
+    });
     let wall = started.elapsed();
     let text = console.text();
     let report = tap::parse(&text);
@@ -282,6 +302,45 @@ fn png_rgb(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>> {
     w.write_image_data(rgb).map_err(png_err)?;
     w.finish().map_err(png_err)?;
     Ok(out)
+}
+
+/// Guest instructions between looks at host console input in `heapsoc run`.
+const INTERACTIVE_CHUNK: u64 = 2_000_000;
+
+/// Host stdin, read on a thread of its own, for the guest's console.
+fn stdin_reader() -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 256];
+        let mut stdin = std::io::stdin();
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Guest instructions between checks of the console and the UNDEFINED counters.
+const WATCH_CHUNK: u64 = 20_000_000;
+/// More UNDEFINED instructions than this is a storm: something the guest needs is missing.
+const UNDEFINED_STORM: u64 = 100_000;
+
+/// Stops a run that cannot succeed any more: a kernel panic on the console, or an
+/// UNDEFINED-instruction storm.
+fn watch(vm: &vmm::vm::Vm, new_console: &str) -> Option<String> {
+    if let Some(line) = new_console
+        .lines()
+        .find(|l| l.contains("Kernel panic - not syncing"))
+    {
+        return Some(format!("kernel panic: {}", line.trim()));
+    }
+    let undefined = vm.undefined_total();
+    (undefined > UNDEFINED_STORM).then(|| {
+        format!("UNDEFINED instruction storm: {undefined} unimplemented instructions executed")
+    })
 }
 
 /// Problems of the run itself (not of a test point): how it stopped, with the last console

@@ -2,20 +2,22 @@
 //! the `reg` and interrupt its DT node gives. Nothing about addresses is decided here.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::rc::Rc;
 
 use board::{Board, Device, GicVersion, Range, Status};
+use devices::bus::Mirrored;
 use devices::dma::{Dma, DmaContext};
 use devices::dmc520::{Dmc520, EccError, Geometry};
 use devices::gic::v2::{GiccMmio, GicdV2Mmio};
-use devices::gic::{Gic, GicIrq, GicdMmio, GicrMmio};
+use devices::gic::{Gic, GicdMmio, GicrMmio};
 use devices::pl011::Pl011;
 use devices::pl111::Pl111;
 use devices::placeholder::{AccessCount, Shared, Unmodelled, VirtioMmioEmpty};
 use devices::virtio::gpu::Gpu;
 use devices::virtio::mmio::VirtioMmio;
-use devices::{Bus, BusError};
+use devices::{Bus, BusError, IrqLine, MmioDevice};
 use ledger::Ledger;
 
 use crate::memory::{guest_memory, MemoryError};
@@ -80,7 +82,8 @@ pub struct Machine {
     pub memory: GuestMemory,
     pub bus: Bus,
     pub gic: Rc<RefCell<Gic>>,
-    /// The console UART (the first PL011), for host input.
+    /// The console UART (the PL011 /chosen/stdout-path names by path, else the first), for
+    /// host input.
     pub console: Option<Rc<RefCell<Pl011>>>,
     /// PL111 displays, for their frame clocks and screenshots.
     pub displays: Vec<Rc<RefCell<Pl111>>>,
@@ -103,6 +106,114 @@ fn spi(dev: &Device) -> Result<u32, MachineError> {
         .first()
         .and_then(|i| i.intid)
         .ok_or_else(|| node_err(&dev.node, "needs an `interrupts` entry the GIC can deliver"))
+}
+
+/// The GIC's interrupt inputs as the devices drive them. Devices whose DT interrupts name
+/// the same INTID share one wire, which is asserted while any of them drives it (a
+/// wired-OR, as on a board): one device letting go must not drop another's interrupt.
+#[derive(Debug)]
+struct Wiring {
+    gic: Rc<RefCell<Gic>>,
+    inputs: BTreeMap<u32, Rc<RefCell<Vec<bool>>>>,
+}
+
+impl Wiring {
+    /// A new input on the wire of `intid`.
+    fn line(&mut self, intid: u32) -> Box<dyn IrqLine> {
+        let inputs = self.inputs.entry(intid).or_default().clone();
+        let index = {
+            let mut v = inputs.borrow_mut();
+            v.push(false);
+            v.len() - 1
+        };
+        Box::new(WiredOr {
+            gic: self.gic.clone(),
+            intid,
+            inputs,
+            index,
+        })
+    }
+}
+
+/// One device's input on a shared interrupt wire.
+#[derive(Debug)]
+struct WiredOr {
+    gic: Rc<RefCell<Gic>>,
+    intid: u32,
+    inputs: Rc<RefCell<Vec<bool>>>,
+    index: usize,
+}
+
+impl IrqLine for WiredOr {
+    fn set_level(&self, asserted: bool) {
+        let level = {
+            let mut v = self.inputs.borrow_mut();
+            if let Some(x) = v.get_mut(self.index) {
+                *x = asserted;
+            }
+            v.iter().any(|&x| x)
+        };
+        self.gic.borrow_mut().set_level(self.intid, level);
+    }
+}
+
+/// The PL011 that carries the console: the one `/chosen/stdout-path` names by path, else
+/// the first in the DT (an alias such as `serial0` names the first on the boards heapsoc
+/// ships; the Board keeps no `/aliases`).
+fn console_uart_node(board: &Board) -> Option<String> {
+    let uarts = || {
+        board.devices.iter().filter(|d| {
+            d.status == Status::Okay
+                && !d.reg.is_empty()
+                && d.compatible.iter().any(|c| c == "arm,pl011")
+        })
+    };
+    let named = board
+        .chosen
+        .stdout_path
+        .as_deref()
+        .and_then(|s| s.split(':').next())
+        .filter(|p| p.starts_with('/'))
+        .and_then(|p| uarts().find(|d| d.node == p));
+    named.or_else(|| uarts().next()).map(|d| d.node.clone())
+}
+
+/// Size of a PrimeCell's register window; its ID registers are the last 32 bytes.
+const PRIMECELL_WINDOW: u64 = 0x1000;
+
+/// Places a PrimeCell model (PL011, PL111) in the DT's `reg`: Linux reads the PrimeCell
+/// ID at the end of that range (drivers/amba/bus.c, amba_read_periphid), so the range
+/// must hold whole copies of the 4 KiB window, which repeats through larger ranges.
+fn primecell(
+    dev: &Device,
+    reg: &Range,
+    model: impl MmioDevice + 'static,
+) -> Result<Box<dyn MmioDevice>, MachineError> {
+    // drivers/of/platform.c makes an AMBA device (which amba-pl011 and pl111 bind) only
+    // for nodes compatible with "arm,primecell"; otherwise the driver never probes.
+    if !dev.compatible.iter().any(|c| c == "arm,primecell") {
+        return Err(node_err(
+            &dev.node,
+            "compatible lacks \"arm,primecell\": Linux creates the AMBA device its driver binds only for that compatible",
+        ));
+    }
+    if reg.size < PRIMECELL_WINDOW || reg.size % PRIMECELL_WINDOW != 0 {
+        return Err(node_err(
+            &dev.node,
+            format!(
+                "reg size 0x{:x} is not a multiple of the 4 KiB PrimeCell window: Linux reads the PrimeCell ID at the end of the range (size - 0x20) and would not find this device",
+                reg.size
+            ),
+        ));
+    }
+    Ok(if reg.size == PRIMECELL_WINDOW {
+        Box::new(model)
+    } else {
+        Box::new(Mirrored {
+            window: PRIMECELL_WINDOW,
+            inner: model,
+        })
+    })
 }
 
 /// Builds the machine `board` describes; the console UART writes to `console`; device
@@ -173,6 +284,10 @@ pub fn build(
         }
     };
 
+    let mut wiring = Wiring {
+        gic: gic.clone(),
+        inputs: BTreeMap::new(),
+    };
     let mut console_uart = None;
     let mut displays = Vec::new();
     let mut gpu = None;
@@ -180,6 +295,7 @@ pub fn build(
     // Each DMC-520 node controls the next ECC-protected bank, in address order.
     let mut ecc_banks = board.banks.iter().filter(|b| b.ecc.protected());
     let mut console_out = Some(console);
+    let console_node = console_uart_node(board);
     let mut unmodelled = Vec::new();
     let mut without_registers = Vec::new();
     for dev in &board.devices {
@@ -191,40 +307,28 @@ pub fn build(
             continue;
         };
         let is = |c: &str| dev.compatible.iter().any(|x| x == c);
-        if is("arm,pl011") && console_out.is_some() {
-            let irq = GicIrq {
-                gic: gic.clone(),
-                intid: spi(dev)?,
-            };
-            let out = console_out
-                .take()
+        if is("arm,pl011") {
+            // Linux binds amba-pl011 to every PL011, so each is modelled; the console's
+            // output goes to the host, the others' nowhere.
+            let irq = wiring.line(spi(dev)?);
+            let is_console = console_node.as_deref() == Some(dev.node.as_str());
+            let out = if is_console { console_out.take() } else { None }
                 .unwrap_or_else(|| Box::new(std::io::sink()));
-            let uart = Rc::new(RefCell::new(Pl011::new(out, Box::new(irq))));
-            add(
-                &mut bus,
-                &dev.node,
-                reg.base,
-                reg.size,
-                Box::new(Shared(uart.clone())),
-            )?;
-            console_uart = Some(uart);
+            let uart = Rc::new(RefCell::new(Pl011::new(out, irq)));
+            let window = primecell(dev, reg, Shared(uart.clone()))?;
+            add(&mut bus, &dev.node, reg.base, reg.size, window)?;
+            if is_console {
+                console_uart = Some(uart);
+            }
         } else if is("arm,pl111") {
-            let irq = GicIrq {
-                gic: gic.clone(),
-                intid: spi(dev)?,
-            };
+            let irq = wiring.line(spi(dev)?);
             let pl111 = Rc::new(RefCell::new(Pl111::new(
                 Dma::new(dma.clone(), &dev.node),
-                Box::new(irq),
+                irq,
                 counter_hz,
             )));
-            add(
-                &mut bus,
-                &dev.node,
-                reg.base,
-                reg.size,
-                Box::new(Shared(pl111.clone())),
-            )?;
+            let window = primecell(dev, reg, Shared(pl111.clone()))?;
+            add(&mut bus, &dev.node, reg.base, reg.size, window)?;
             displays.push(pl111);
         } else if is("arm,dmc-520") {
             let bank = ecc_banks.next().ok_or_else(|| {
@@ -242,19 +346,13 @@ pub fn build(
                     ),
                 )
             })?;
-            let line = |name: &str| -> Option<Box<dyn devices::IrqLine>> {
+            let mut line = |name: &str| -> Option<Box<dyn IrqLine>> {
                 let i = dev.interrupt_names.iter().position(|n| n == name)?;
                 let intid = dev.interrupts.get(i)?.intid?;
-                Some(Box::new(GicIrq {
-                    gic: gic.clone(),
-                    intid,
-                }))
+                Some(wiring.line(intid))
             };
-            let dmc = Rc::new(RefCell::new(Dmc520::new(
-                geometry,
-                line("dram_ecc_errc"),
-                line("dram_ecc_errd"),
-            )));
+            let (errc, errd) = (line("dram_ecc_errc"), line("dram_ecc_errd"));
+            let dmc = Rc::new(RefCell::new(Dmc520::new(geometry, errc, errd)));
             add(
                 &mut bus,
                 &dev.node,
@@ -269,15 +367,12 @@ pub fn build(
                 dmc,
             });
         } else if is("virtio,mmio") && gpu.is_none() {
-            let irq = GicIrq {
-                gic: gic.clone(),
-                intid: spi(dev)?,
-            };
+            let irq = wiring.line(spi(dev)?);
             let transport = Rc::new(RefCell::new(VirtioMmio::new(
                 Gpu::new(1024, 768),
                 Dma::new(dma.clone(), &dev.node),
                 memory.clone(),
-                Box::new(irq),
+                irq,
             )));
             add(
                 &mut bus,

@@ -55,6 +55,8 @@ pub enum Stop {
     Hung { pc: u64 },
     /// The CPU reported something the machine cannot handle here.
     Fault(String),
+    /// The runner's watch stopped it (a kernel panic on the console, an UNDEFINED storm).
+    Aborted(String),
 }
 
 /// An MMIO access nobody answered.
@@ -346,6 +348,34 @@ impl Vm {
             .iter()
             .filter_map(|d| d.borrow().next_deadline())
             .min()
+    }
+
+    /// UNDEFINED instructions executed so far, all groups.
+    pub fn undefined_total(&self) -> u64 {
+        self.cpu.undefined_counts().iter().map(|(_, n)| n).sum()
+    }
+
+    /// Runs like [`Vm::run`] in chunks of `chunk` instructions, calling `watch` between
+    /// chunks; `watch` may stop the run (returning why) or feed devices (console input).
+    pub fn run_watched(
+        &mut self,
+        max_insns: u64,
+        chunk: u64,
+        mut watch: impl FnMut(&mut Vm) -> Option<String>,
+    ) -> RunSummary {
+        let mut total = 0u64;
+        loop {
+            let mut s = self.run(chunk.max(1).min(max_insns - total));
+            total += s.insns;
+            s.insns = total;
+            if s.stop != Stop::InsnLimit || total >= max_insns {
+                return s;
+            }
+            if let Some(why) = watch(self) {
+                s.stop = Stop::Aborted(why);
+                return s;
+            }
+        }
     }
 
     /// Runs until the guest powers off or `max_insns` instructions have retired.

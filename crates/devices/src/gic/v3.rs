@@ -317,13 +317,30 @@ impl MmioDevice for GicdMmio {
     }
 }
 
+/// GICR_IPRIORITYR<n> in SGI_base: byte-accessible, like the distributor's (IHI 0069
+/// 12.11.13); Linux's gic_irq_set_prio writes PPI priorities there with writeb.
+const GICR_IPRIORITYR: std::ops::Range<u64> = 0x1_0400..0x1_0420;
+
 impl MmioDevice for GicrMmio {
     fn read(&mut self, offset: u64, data: &mut [u8]) {
         let gic = self.0.borrow();
+        if GICR_IPRIORITYR.contains(&offset) && data.len() < 4 {
+            let first = (offset - GICR_IPRIORITYR.start) as usize;
+            for (k, b) in data.iter_mut().enumerate() {
+                *b = gic.priority.get(first + k).copied().unwrap_or(0);
+            }
+            return;
+        }
         access_words(data, offset, false, |o, _| gic.gicr_read32(o));
     }
     fn write(&mut self, offset: u64, data: &[u8]) {
         let mut gic = self.0.borrow_mut();
+        if GICR_IPRIORITYR.contains(&offset) && data.len() < 4 {
+            let first = (offset - GICR_IPRIORITYR.start) as usize;
+            let n = data.len().min(32 - first);
+            gic.priority_bytes(first, &data[..n], 0);
+            return;
+        }
         let mut buf = data.to_vec();
         access_words(&mut buf, offset, true, |o, v| {
             gic.gicr_write32(o, v.unwrap_or(0));
