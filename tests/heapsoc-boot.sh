@@ -7,7 +7,9 @@
 #   3. on device-trees/heap-soc-display-in-ecc.dts, `--expect /display@9100000=non-ecc` fails the
 #      run with a finding naming the display and the ECC bank;
 #   4. a kernel panic ends the run at once, non-zero, naming the panic;
-#   5. `heapsoc run` gives the guest's shell the host's stdin and returns when it powers off.
+#   5. `heapsoc run` gives the guest's shell the host's stdin and returns when it powers off;
+#   6. a memory error injected into the ECC bank is reported by the guest's EDAC driver through
+#      the DMC-520, one injected into the non-ECC bank corrupts silently.
 # Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -81,4 +83,9 @@ printf 'echo from-host-$((6*7))\nexit 0\n' |
 		>"$WORK/shell.out" 2>"$WORK/shell.err" || fail "heapsoc run with the shell plan failed"
 grep -qx 'from-host-42' <(tr -d '\r' <"$WORK/shell.out") || fail "the guest shell did not run host input"
 echo "heapsoc-boot: interactive console: host input reached the guest shell"
+run ecc-error --dtb device-trees/heap-soc.dts --plan none --inject ce@0x40123458 --inject ue@0x50000100
+grep -q 'EDAC driver reported: EDAC MC0: 1 CE' "$WORK/ecc-error.err" || fail "the guest's EDAC driver did not report the correctable error"
+grep -q '0x50000100 in memory@50000000 (non-ECC): the data was corrupted silently' "$WORK/ecc-error.err" ||
+	fail "the non-ECC injection was not reported as silent corruption"
+echo "heapsoc-boot: ECC error injection: $(grep -m1 -o 'EDAC MC0: 1 CE [^(]*' "$WORK/ecc-error.err")"
 echo "heapsoc-boot: PASS"

@@ -16,7 +16,8 @@
 # QEMU is given neither -kernel nor -dtb (with -dtb QEMU rewrites /memory and the banks' ECC
 # properties are lost): the DTB, Image and initramfs are placed with `-device loader` and a
 # six-instruction boot stub enters the kernel at EL1 with x0 = DTB, x1..x3 = 0 (booting.rst).
-# The PL111 display and its panel are disabled in QEMU's copy of the DT (virt has no PL111).
+# The PL111 display, its panel and the DMC-520 are disabled in QEMU's copy of the DT (virt has
+# neither).
 #
 # virtio-gpu: virt creates 32 virtio-mmio transports at 0x0a000000 + N * 0x200 (SPI 16 + N), bus
 # virtio-mmio-bus.N; a plain -device lands on the *highest* free one (N = 31), so the GPU is put
@@ -120,13 +121,14 @@ QERR="$WORK/qemu-stderr.log"
 echo "qemu-reference: guest $GUEST"
 echo "qemu-reference: work dir $WORK, console log $LOG"
 
-# ---- device tree: heap-soc.dts minus the PL111 display, plus /chosen for this boot ----
+# ---- device tree: heap-soc.dts minus what QEMU's virt lacks (the PL111 display and its panel,
+# the DMC-520 memory controller), plus /chosen for this boot ----
 DTB="$WORK/heap-soc-qemu.dtb"
 dtc -q -I dts -O dtb -o "$DTB" "$ROOT/device-trees/heap-soc.dts"
 for node in $(fdtget -l "$DTB" /); do
 	compat=$(fdtget "$DTB" "/$node" compatible 2>/dev/null || true)
 	case "$compat" in
-	*arm,pl111* | *arm,rtsm-display* | *panel-dpi*) fdtput -t s "$DTB" "/$node" status disabled ;;
+	*arm,pl111* | *arm,rtsm-display* | *panel-dpi* | *arm,dmc-520*) fdtput -t s "$DTB" "/$node" status disabled ;;
 	esac
 done
 INITRD="$GUEST/initramfs.cpio.gz"

@@ -65,6 +65,32 @@ pub struct RunArgs {
     /// Stop after this many guest instructions.
     #[arg(long, default_value_t = 20_000_000_000)]
     pub max_insns: u64,
+    /// Inject a memory error once the guest runs /init: `ce@ADDR` (correctable) or
+    /// `ue@ADDR` (uncorrectable), ADDR guest-physical (repeatable).
+    #[arg(long, value_name = "KIND@ADDR", value_parser = parse_injection)]
+    pub inject: Vec<Injection>,
+}
+
+/// A memory error to inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Injection {
+    pub uncorrectable: bool,
+    pub addr: u64,
+}
+
+fn parse_injection(s: &str) -> Result<Injection, String> {
+    let (kind, addr) = s
+        .split_once('@')
+        .ok_or_else(|| format!("{s}: expected ce@ADDR or ue@ADDR"))?;
+    let uncorrectable = match kind {
+        "ce" => false,
+        "ue" => true,
+        other => return Err(format!("{s}: unknown error kind `{other}` (ce or ue)")),
+    };
+    Ok(Injection {
+        uncorrectable,
+        addr: parse_u64(addr)?,
+    })
 }
 
 #[derive(Debug, Args)]

@@ -131,20 +131,25 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let (kernel_path, initrd_path) = guest_files(args)?;
     let kernel = read(&kernel_path)?;
     let initrd = initrd_path.as_deref().map(read).transpose()?;
+    let console = devices::console::Capture::new(true);
     let mut vm = vmm::vm::Vm::boot(
         &loaded.board,
         &loaded.tree,
         (&kernel_path.display().to_string(), &kernel),
         initrd.as_deref(),
         args.bootargs.clone(),
-        Box::new(std::io::stdout()),
+        Box::new(console.clone()),
         a64::CpuProfile::default(),
     )?;
     report_unmodelled(&vm);
     let input = stdin_reader();
     let mut pending: Vec<u8> = Vec::new();
     let started = std::time::Instant::now();
+    let mut injected = args.inject.is_empty();
     let summary = vm.run_watched(args.max_insns, INTERACTIVE_CHUNK, |vm| {
+        if !injected {
+            injected = inject_when_ready(vm, &loaded.board, &console.text(), &args.inject);
+        }
         pending.extend(input.try_iter().flatten());
         if let Some(uart) = &vm.machine.console {
             let mut uart = uart.borrow_mut();
@@ -221,7 +226,11 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     vm.keep_frames(args.screenshot.is_some());
     let started = std::time::Instant::now();
     let mut seen = 0usize;
+    let mut injected = args.run.inject.is_empty();
     let summary = vm.run_watched(args.run.max_insns, WATCH_CHUNK, |vm| {
+        if !injected {
+            injected = inject_when_ready(vm, board, &console.text(), &args.run.inject);
+        }
         // Look again at the tail of what was already seen: a line may straddle two checks.
         let bytes = console.bytes();
         let new = String::from_utf8_lossy(&bytes[seen.saturating_sub(128).min(bytes.len())..])
@@ -231,6 +240,12 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     });
     let wall = started.elapsed();
     let text = console.text();
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("EDAC MC") && (l.contains(" CE ") || l.contains(" UE ")))
+    {
+        eprintln!("heapsoc: the guest's EDAC driver reported: {}", line.trim());
+    }
     let report = tap::parse(&text);
     let mut map = ledger::MemoryMap::new(board);
     for line in text.lines() {
@@ -302,6 +317,63 @@ fn png_rgb(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>> {
     w.write_image_data(rgb).map_err(png_err)?;
     w.finish().map_err(png_err)?;
     Ok(out)
+}
+
+/// Injects the requested memory errors once the guest has started /init (the EDAC driver
+/// is bound by then); returns whether it has happened.
+fn inject_when_ready(
+    vm: &vmm::vm::Vm,
+    board: &board::Board,
+    console: &str,
+    injections: &[crate::cli::Injection],
+) -> bool {
+    if !console.contains("Run /init") {
+        return false;
+    }
+    for i in injections {
+        let kind = if i.uncorrectable {
+            devices::dmc520::EccError::Uncorrectable
+        } else {
+            devices::dmc520::EccError::Correctable
+        };
+        let what = if i.uncorrectable {
+            "uncorrectable"
+        } else {
+            "correctable"
+        };
+        let result = match vm.machine.inject_ecc(board, kind, i.addr) {
+            vmm::machine::Injected::Reported { controller, bank } => {
+                format!("in {bank} (ECC), reported to the guest by {controller}")
+            }
+            vmm::machine::Injected::Unreported { bank } => {
+                format!("in {bank} (ECC), handled but reported by no modelled controller")
+            }
+            vmm::machine::Injected::Corrupted { bank } => {
+                format!("in {bank} (non-ECC): the data was corrupted silently")
+            }
+            vmm::machine::Injected::NotRam => "outside RAM: nothing happened".to_string(),
+        };
+        let range = board::Range {
+            base: i.addr,
+            size: 1,
+        };
+        let hit: Vec<String> = vm
+            .machine
+            .dma
+            .ledger
+            .borrow()
+            .records()
+            .iter()
+            .filter(|r| r.segments.iter().any(|s| s.overlaps(&range)))
+            .map(|r| format!("{} {}", r.device, r.buffer))
+            .collect();
+        eprintln!(
+            "heapsoc: injected {what} memory error at 0x{:x} {result}; device buffers there so far: {}",
+            i.addr,
+            if hit.is_empty() { "none".to_string() } else { hit.join(", ") }
+        );
+    }
+    true
 }
 
 /// Guest instructions between looks at host console input in `heapsoc run`.
