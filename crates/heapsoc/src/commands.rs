@@ -161,11 +161,15 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         None
     });
     print_summary(&summary, started.elapsed());
-    Ok(if summary.stop == vmm::vm::Stop::PowerOff {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    let (_, verdict) = placement(&loaded.board, &console.text(), &vm, &[]);
+    eprint!("{}", ledger::report::text(&verdict));
+    Ok(
+        if summary.stop == vmm::vm::Stop::PowerOff && verdict.passed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 fn report_unmodelled(vm: &vmm::vm::Vm) {
@@ -247,12 +251,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         eprintln!("heapsoc: the guest's EDAC driver reported: {}", line.trim());
     }
     let report = tap::parse(&text);
-    let mut map = ledger::MemoryMap::new(board);
-    for line in text.lines() {
-        map.learn_from_console(line);
-    }
-    let placement =
-        ledger::report::build(board, &map, &vm.machine.dma.ledger.borrow(), &args.expect);
+    let (map, placement) = placement(board, &text, &vm, &args.expect);
     eprintln!(
         "heapsoc: {:?} after {} instructions ({:.2} s wall, {:.1} MIPS), guest counter {}",
         summary.stop,
@@ -374,6 +373,22 @@ fn inject_when_ready(
         );
     }
     true
+}
+
+/// The memory map as this boot laid it out (dynamic pools placed from the kernel's log) and
+/// the verdict on the DMA ledger.
+fn placement(
+    board: &board::Board,
+    console: &str,
+    vm: &vmm::vm::Vm,
+    rules: &[ledger::Rule],
+) -> (ledger::MemoryMap, ledger::Placement) {
+    let mut map = ledger::MemoryMap::new(board);
+    for line in console.lines() {
+        map.learn_from_console(line);
+    }
+    let verdict = ledger::report::build(board, &map, &vm.machine.dma.ledger.borrow(), rules);
+    (map, verdict)
 }
 
 /// Guest instructions between looks at host console input in `heapsoc run`.
