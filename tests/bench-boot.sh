@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# tests/bench-boot.sh - boot figures, heapsoc next to the QEMU reference, measured in one run:
+# for each plan (none = boot to /init and power off; selftest = boot + the dmabuf-heaps
+# kselftest; all = every guest test), host wall time and guest instructions of
+#   qemu-system-aarch64 (TCG, same kernel, initramfs and board; tests/qemu-reference.sh)
+#   heapsoc (its own interpreter; `heapsoc test`)
+# and the ratio. Not a test: it prints figures. Usage: tests/bench-boot.sh [RUNS] (default 3,
+# best wall time of the runs is reported).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+RUNS=${1:-3}
+cargo build --release -q -p heapsoc
+HEAPSOC=$ROOT/target/release/heapsoc
+
+best() { sort -g | head -n 1; }
+
+printf '%-9s %14s %10s %14s %10s %9s\n' plan qemu-insns qemu-s heapsoc-insns heapsoc-s ratio
+for plan in none selftest all; do
+	qs=() hs=()
+	qi="" hi=""
+	# Instructions from one run with the counting plugin (which slows QEMU down), wall times
+	# from runs without it.
+	out=$(tests/qemu-reference.sh --plan "$plan" --insns 2>&1 | tail -n 30)
+	qi=$(sed -n 's/.*guest instructions: \([0-9]*\).*/\1/p' <<<"$out" | tail -n 1)
+	for _ in $(seq "$RUNS"); do
+		out=$(tests/qemu-reference.sh --plan "$plan" 2>&1 | tail -n 30)
+		qs+=("$(sed -n 's/.*QEMU exited with status [0-9]* after \([0-9.]*\) s wall.*/\1/p' <<<"$out" | tail -n 1)")
+		err=$("$HEAPSOC" test --quiet --plan "$plan" 2>&1 >/dev/null || true)
+		hs+=("$(sed -n 's/.*instructions (\([0-9.]*\) s wall.*/\1/p' <<<"$err")")
+		hi=$(sed -n 's/.*after \([0-9]*\) instructions.*/\1/p' <<<"$err")
+	done
+	q=$(printf '%s\n' "${qs[@]}" | best)
+	h=$(printf '%s\n' "${hs[@]}" | best)
+	ratio=$(awk -v q="$q" -v h="$h" 'BEGIN { if (q > 0) printf "%.2fx", h / q; else print "-" }')
+	printf '%-9s %14s %10s %14s %10s %9s\n' "$plan" "${qi:--}" "$q" "$hi" "$h" "$ratio"
+done
+echo "(ratio = heapsoc wall / QEMU wall; below 1 means heapsoc is faster. QEMU's guest clock is"
+echo " the host's, heapsoc's is virtual: plan all holds frames on screen for seconds of guest time,"
+echo " which costs QEMU wall time and heapsoc none.)"
