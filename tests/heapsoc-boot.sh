@@ -58,6 +58,14 @@ assert d["pools"] == ["display-cma@58000000"], d["pools"]
 assert d["contiguous"], "scanout not contiguous"
 assert all(not b["ecc"] for b in d["banks"]) and d["banks"], d["banks"]
 print("heapsoc-boot: display scanout: %d buffer(s) in %s, non-ECC, contiguous" % (d["buffers"], d["pools"][0]))
+heaps = {h["heap"]: h for h in p["heaps"] if h["device"] == "/virtio_mmio@a000000"}
+for name in ("system", "default_cma_region", "linux,cma", "display-cma@58000000"):
+    assert name in heaps and heaps[name]["buffers"] > 0, "no virtio-gpu buffers attributed to heap %s" % name
+cma = heaps["display-cma@58000000"]
+assert cma["contiguous"] and all(not b["ecc"] for b in cma["banks"]), cma
+sysh = heaps["system"]
+shares = ", ".join("%s %d%%" % (b["bank"], 100 * b["bytes"] // sysh["bytes"]) for b in sysh["banks"])
+print("heapsoc-boot: virtio-gpu imports from the system heap: %d buffer(s), %s" % (sysh["buffers"], shares))
 PY
 grep -m1 'instructions' "$WORK/first.err" | sed 's/^/heapsoc-boot: /'
 

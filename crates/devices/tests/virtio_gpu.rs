@@ -203,7 +203,7 @@ fn an_imported_blob_records_its_scatter_list_in_the_ledger() {
         .iter()
         .find(|r| r.purpose == Purpose::Buffer)
         .expect("the blob was recorded");
-    assert_eq!(buf.buffer, "resource 7");
+    assert_eq!(buf.buffer, "blob resource 7");
     assert_eq!(
         buf.segments[1],
         Range {

@@ -387,8 +387,37 @@ fn placement(
     for line in console.lines() {
         map.learn_from_console(line);
     }
-    let verdict = ledger::report::build(board, &map, &vm.machine.dma.ledger.borrow(), rules);
+    let ledger = vm.machine.dma.ledger.borrow();
+    let mut verdict = ledger::report::build(board, &map, &ledger, rules);
+    // The guest's heap-display test says which heap each buffer it imported into
+    // virtio-gpu came from; the GPU met the imports as guest blobs in the same order.
+    let imports = guest_imports(console, "virtio_gpu");
+    if let Some(gpu) = board.devices.iter().find(|d| {
+        d.status == board::Status::Okay && d.compatible.iter().any(|c| c == "virtio,mmio")
+    }) {
+        verdict.heaps =
+            ledger::report::attribute_to_heaps(&map, &ledger, &gpu.node, "blob resource", &imports);
+    }
+    drop(ledger);
     (map, verdict)
+}
+
+/// (heap, size) of each buffer the guest imported into the DRM driver `driver`, in order,
+/// from its `heapsoc-display:` lines.
+fn guest_imports(console: &str, driver: &str) -> Vec<(String, u64)> {
+    console
+        .lines()
+        .filter_map(|l| l.split("heapsoc-display: ").nth(1))
+        .filter_map(|fields| {
+            let get = |key: &str| {
+                fields
+                    .split_whitespace()
+                    .find_map(|f| f.strip_prefix(key)?.strip_prefix('='))
+            };
+            (get("device")? == driver && get("import")? == "ok")
+                .then(|| Some((get("heap")?.to_string(), get("size")?.parse().ok()?)))?
+        })
+        .collect()
 }
 
 /// Guest instructions between looks at host console input in `heapsoc run`.

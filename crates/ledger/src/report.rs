@@ -48,10 +48,24 @@ impl DeviceSummary {
     }
 }
 
+/// Where the buffers a device imported from one dma-buf heap landed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeapSummary {
+    pub heap: String,
+    pub device: String,
+    pub buffers: usize,
+    pub bytes: u64,
+    pub banks: Vec<BankShare>,
+    /// Whether every buffer was one contiguous range.
+    pub contiguous: bool,
+}
+
 /// The verdict of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Placement {
     pub devices: Vec<DeviceSummary>,
+    /// Imported buffers by heap, when the guest said which heap each came from.
+    pub heaps: Vec<HeapSummary>,
     pub regions: Vec<Region>,
     pub findings: Vec<Finding>,
     /// No finding.
@@ -118,10 +132,79 @@ pub fn build(board: &Board, map: &MemoryMap, ledger: &Ledger, rules: &[Rule]) ->
     }
     Placement {
         passed: findings.is_empty(),
+        heaps: Vec::new(),
         devices,
         regions: map.regions.clone(),
         findings,
     }
+}
+
+fn add_share(banks: &mut Vec<BankShare>, map: &MemoryMap, seg: Range) {
+    for place in map.place(seg) {
+        let Some(bank) = place.bank.map(|b| &map.banks[b]) else {
+            continue;
+        };
+        match banks.iter_mut().find(|s| s.bank == bank.name) {
+            Some(s) => s.bytes += place.range.size,
+            None => banks.push(BankShare {
+                bank: bank.name.clone(),
+                ecc: bank.ecc.protected(),
+                bytes: place.range.size,
+            }),
+        }
+    }
+}
+
+/// Attributes `device`'s buffers whose ledger name starts with `prefix` to heaps: the guest
+/// imported buffers in the order `imports` lists them (heap, size in bytes), and the device
+/// met them in the same order; each import takes the next unclaimed buffer of its size.
+pub fn attribute_to_heaps(
+    map: &MemoryMap,
+    ledger: &Ledger,
+    device: &str,
+    prefix: &str,
+    imports: &[(String, u64)],
+) -> Vec<HeapSummary> {
+    let mut buffers: Vec<&crate::DmaRecord> = Vec::new();
+    for r in ledger.records() {
+        if r.device == device
+            && r.buffer.starts_with(prefix)
+            && !buffers.iter().any(|b| b.buffer == r.buffer)
+        {
+            buffers.push(r);
+        }
+    }
+    let mut next = 0usize;
+    let mut out: Vec<HeapSummary> = Vec::new();
+    for (heap, size) in imports {
+        let Some(offset) = buffers[next..].iter().position(|b| b.bytes() == *size) else {
+            continue;
+        };
+        let rec = buffers[next + offset];
+        next += offset + 1;
+        let idx = match out.iter().position(|h| &h.heap == heap) {
+            Some(i) => i,
+            None => {
+                out.push(HeapSummary {
+                    heap: heap.clone(),
+                    device: device.to_string(),
+                    buffers: 0,
+                    bytes: 0,
+                    banks: Vec::new(),
+                    contiguous: true,
+                });
+                out.len() - 1
+            }
+        };
+        let h = &mut out[idx];
+        h.buffers += 1;
+        h.bytes += rec.bytes();
+        h.contiguous &= rec.contiguous();
+        for seg in &rec.segments {
+            add_share(&mut h.banks, map, *seg);
+        }
+    }
+    out
 }
 
 /// The report as a table a developer reads at the end of a run.
@@ -177,6 +260,32 @@ pub fn text(p: &Placement) -> String {
             } else {
                 d.pools.join(", ")
             }
+        );
+    }
+    if !p.heaps.is_empty() {
+        o.push_str("Imported buffers by heap\n");
+    }
+    for h in &p.heaps {
+        let ecc: u64 = h.banks.iter().filter(|b| b.ecc).map(|b| b.bytes).sum();
+        let banks: Vec<String> = h
+            .banks
+            .iter()
+            .map(|b| format!("{} {}", b.bank, board::report::size(b.bytes)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "  {} -> {}: {} buffer(s), {}; contiguous: {}; ECC share {:.0}% ({})",
+            h.heap,
+            h.device,
+            h.buffers,
+            board::report::size(h.bytes),
+            if h.contiguous { "yes" } else { "no" },
+            if h.bytes == 0 {
+                0.0
+            } else {
+                100.0 * ecc as f64 / h.bytes as f64
+            },
+            banks.join(", ")
         );
     }
     if p.findings.is_empty() {

@@ -226,3 +226,52 @@ fn display_pool_in_the_ecc_bank_fails_a_non_ecc_expectation() {
     assert_eq!(p.findings[0].rule, "expect-non-ecc");
     assert!(p.findings[0].message.contains("ECC bank memory@40000000"));
 }
+
+#[test]
+fn imported_buffers_are_attributed_to_heaps_in_import_order_by_size() {
+    let b = heap_soc();
+    let map = MemoryMap::new(&b);
+    let mut l = Ledger::new();
+    // A 2D resource (not an import), then two blobs: a contiguous CMA one, a scattered one.
+    l.record(
+        GPU,
+        &[r(0x4100_0000, 0x3000)],
+        Direction::Read,
+        Purpose::Buffer,
+        "resource 1",
+        0,
+    );
+    l.record(
+        GPU,
+        &[r(0x5800_0000, 0x2000)],
+        Direction::Read,
+        Purpose::Buffer,
+        "blob resource 2",
+        1,
+    );
+    let scattered = [
+        r(0x4200_0000, 0x1000),
+        r(0x5300_0000, 0x1000),
+        r(0x4200_2000, 0x1000),
+    ];
+    l.record(
+        GPU,
+        &scattered,
+        Direction::Read,
+        Purpose::Buffer,
+        "blob resource 3",
+        2,
+    );
+    let imports = vec![
+        ("display-cma@58000000".to_string(), 0x2000),
+        ("system".to_string(), 0x3000),
+    ];
+    let heaps = ledger::report::attribute_to_heaps(&map, &l, GPU, "blob resource", &imports);
+    assert_eq!(heaps.len(), 2);
+    assert_eq!(heaps[0].heap, "display-cma@58000000");
+    assert!(heaps[0].contiguous && !heaps[0].banks[0].ecc);
+    let sys = &heaps[1];
+    assert_eq!((sys.buffers, sys.bytes, sys.contiguous), (1, 0x3000, false));
+    let ecc: u64 = sys.banks.iter().filter(|b| b.ecc).map(|b| b.bytes).sum();
+    assert_eq!(ecc, 0x2000, "two of three pages in the ECC bank");
+}

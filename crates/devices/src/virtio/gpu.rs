@@ -114,13 +114,23 @@ impl Gpu {
         self.resources.iter_mut().find(|r| r.id == id)
     }
 
+    /// The ledger's name for a resource: guest blobs (what a PRIME import of a foreign
+    /// dma-buf becomes) are told apart from 2D resources with attached backing.
+    pub fn buffer_name(r: &Resource) -> String {
+        if r.blob {
+            format!("blob resource {}", r.id)
+        } else {
+            format!("resource {}", r.id)
+        }
+    }
+
     fn give(dma: &Dma, r: &Resource) {
         if !r.backing.is_empty() {
             dma.touch(
                 &r.backing,
                 Direction::Read,
                 Purpose::Buffer,
-                &format!("resource {}", r.id),
+                &Gpu::buffer_name(r),
             );
         }
     }
@@ -287,12 +297,7 @@ impl Gpu {
                     ];
                     let segs = clip(&r.backing, scratch.len() as u64);
                     if dma
-                        .read(
-                            &segs,
-                            Purpose::Buffer,
-                            &format!("resource {}", r.id),
-                            &mut scratch,
-                        )
+                        .read(&segs, Purpose::Buffer, &Gpu::buffer_name(&r), &mut scratch)
                         .is_err()
                     {
                         return (RESP_ERR_UNSPEC, Vec::new());
