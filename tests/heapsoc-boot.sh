@@ -6,9 +6,11 @@
 #   2. a second identical run gives byte-identical console output and the same instruction count;
 #   3. on device-trees/heap-soc-display-in-ecc.dts, `--expect /display@9100000=non-ecc` fails the
 #      run with a finding naming the display and the ECC bank;
-#   4. a kernel panic ends the run at once, non-zero, naming the panic;
-#   5. `heapsoc run` gives the guest's shell the host's stdin and returns when it powers off;
-#   6. a memory error injected into the ECC bank is reported by the guest's EDAC driver through
+#   4. a guest that points the PL111 at the no-map carveout (plan bad-scanout) fails the run with
+#      a finding naming the display, the address and the carveout;
+#   5. a kernel panic ends the run at once, non-zero, naming the panic;
+#   6. `heapsoc run` gives the guest's shell the host's stdin and returns when it powers off;
+#   7. a memory error injected into the ECC bank is reported by the guest's EDAC driver through
 #      the DMC-520, one injected into the non-ECC bank corrupts silently.
 # Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
 set -euo pipefail
@@ -80,6 +82,14 @@ run ecc --dtb device-trees/heap-soc-display-in-ecc.dts --plan display --expect /
 [ "$(cat "$WORK/ecc.rc")" != 0 ] || fail "a non-ECC expectation on a display in the ECC bank passed"
 grep -q 'expect-non-ecc' "$WORK/ecc.err" || fail "no expect-non-ecc finding"
 grep -m1 'expect-non-ecc' "$WORK/ecc.err" | sed 's/^ */heapsoc-boot: expected finding: /'
+run bad --dtb device-trees/heap-soc.dts --plan bad-scanout
+[ "$(cat "$WORK/bad.rc")" != 0 ] || fail "scanning out of the carveout passed"
+finding=$(grep -m1 '\[carveout\]' "$WORK/bad.err" || true)
+case "$finding" in
+*/display@9100000*0x5f000000*carveout@5f000000*) echo "heapsoc-boot: expected finding:$finding" ;;
+*) fail "no carveout finding naming the display, 0x5f000000 and carveout@5f000000: $finding" ;;
+esac
+
 run panic --dtb device-trees/heap-soc.dts --bootargs "console=ttyAMA0 rdinit=/nonexistent"
 [ "$(cat "$WORK/panic.rc")" != 0 ] || fail "a kernel panic passed"
 grep -q 'kernel panic: Kernel panic - not syncing' "$WORK/panic.err" || fail "the panic was not reported"

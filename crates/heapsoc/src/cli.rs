@@ -118,6 +118,10 @@ pub struct TestArgs {
     /// Do not echo the guest console.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Count DMA accesses without recording them (to measure what the ledger costs; the
+    /// placement verdict then has nothing to judge).
+    #[arg(long)]
+    pub no_dma_ledger: bool,
 }
 
 #[derive(Debug, Args)]

@@ -228,6 +228,9 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         a64::CpuProfile::default(),
     )?;
     vm.keep_frames(args.screenshot.is_some());
+    if args.no_dma_ledger {
+        *vm.machine.dma.ledger.borrow_mut() = ledger::Ledger::disabled();
+    }
     let started = std::time::Instant::now();
     let mut seen = 0usize;
     let mut injected = args.run.inject.is_empty();
@@ -261,6 +264,12 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         summary.counter
     );
     eprint!("{}", ledger::report::text(&placement));
+    if args.no_dma_ledger {
+        eprintln!(
+            "heapsoc: DMA recording was off: {} device accesses not recorded",
+            vm.machine.dma.ledger.borrow().unrecorded()
+        );
+    }
     let mut run_failures = failures_of(&summary, &text);
     for (name, message) in &run_failures {
         eprintln!("heapsoc: {name}: {message}");
