@@ -4,7 +4,9 @@
 //! - [`state`]: registers and PSTATE; [`sysreg`]: EL1 system registers and
 //!   the ID profile; [`timer`]: generic timer on a deterministic counter.
 //! - [`decode`] + [`table`]: the declarative decoder; [`exec`]: semantics per
-//!   encoding group; [`cache`]: decoded code per physical page.
+//!   encoding group (scalar FP in `exec::fp`, AdvSIMD integer in
+//!   `exec::vint` and FP in `exec::vfp`, on the `simd` and `fpsimd` crates);
+//!   [`cache`]: decoded code per physical page.
 //! - [`mem`]: guest-physical RAM/MMIO; [`mmu`]: stage-1 walk; [`tlb`]: the
 //!   software TLB; [`access`]: instruction memory accesses.
 //! - [`exception`]: exception entry/return; [`cpu`]: the execute loop;

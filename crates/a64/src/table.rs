@@ -2,7 +2,7 @@
 //! [`crate::decode`] for the pattern syntax and overlap rules).
 
 use crate::decode::Insn;
-use crate::exec::{branch, dp_imm, dp_reg, ldst, simd, system};
+use crate::exec::{branch, dp_imm, dp_reg, fp, ldst, simd, system, vint};
 
 macro_rules! insn {
     ($name:literal, $pat:literal, $build:path) => {
@@ -135,14 +135,24 @@ pub static INSNS: &[Insn] = &[
         ldst::build_uimm
     ),
     insn!(
-        "LD1ST1_multi",
+        "LDST_multi",
         "0 q:1 0011000 l:1 000000 opcode:4 size:2 rn:5 rt:5",
-        simd::build_ld1st1
+        simd::build_ldst_multi
     ),
     insn!(
-        "LD1ST1_multi_post",
+        "LDST_multi_post",
         "0 q:1 0011001 l:1 0 rm:5 opcode:4 size:2 rn:5 rt:5",
-        simd::build_ld1st1
+        simd::build_ldst_multi
+    ),
+    insn!(
+        "LDST_single",
+        "0 q:1 0011010 l:1 r:1 00000 opcode:3 s:1 size:2 rn:5 rt:5",
+        simd::build_ldst_single
+    ),
+    insn!(
+        "LDST_single_post",
+        "0 q:1 0011011 l:1 r:1 rm:5 opcode:3 s:1 size:2 rn:5 rt:5",
+        simd::build_ldst_single
     ),
     // Data processing, register.
     insn!(
@@ -195,7 +205,8 @@ pub static INSNS: &[Insn] = &[
         "sf:1 00 11011 op31:3 rm:5 o0:1 ra:5 rn:5 rd:5",
         dp_reg::build_dp3
     ),
-    // Data processing, SIMD and floating point (integer subset and moves).
+    // Data processing, AdvSIMD (vector and scalar). The integer build
+    // functions hand the FP opcodes of a shared group to `vfp`.
     insn!(
         "SIMD_copy",
         "0 q:1 op:1 01110000 imm5:5 0 imm4:4 1 rn:5 rd:5",
@@ -204,17 +215,17 @@ pub static INSNS: &[Insn] = &[
     insn!(
         "SIMD_three_same",
         "0 q:1 u:1 01110 size:2 1 rm:5 opcode:5 1 rn:5 rd:5",
-        simd::build_three_same
+        vint::build_three_same
     ),
     insn!(
         "SIMD_two_misc",
         "0 q:1 u:1 01110 size:2 10000 opcode:5 10 rn:5 rd:5",
-        simd::build_two_misc
+        vint::build_two_misc
     ),
     insn!(
         "SIMD_across",
         "0 q:1 u:1 01110 size:2 11000 opcode:5 10 rn:5 rd:5",
-        simd::build_across
+        vint::build_across
     ),
     insn!(
         "SIMD_mod_imm",
@@ -224,7 +235,7 @@ pub static INSNS: &[Insn] = &[
     insn!(
         "SIMD_shift_imm",
         "0 q:1 u:1 011110 immh:4 immb:3 opcode:5 1 rn:5 rd:5",
-        simd::build_shift_imm
+        vint::build_shift_imm
     ),
     insn!(
         "SIMD_ext",
@@ -232,14 +243,105 @@ pub static INSNS: &[Insn] = &[
         simd::build_ext
     ),
     insn!(
-        "FMOV_gen",
-        "sf:1 0 0 11110 type:2 1 rmode:2 opcode:3 000000 rn:5 rd:5",
-        simd::build_fmov_gen
+        "SIMD_three_diff",
+        "0 q:1 u:1 01110 size:2 1 rm:5 opcode:4 00 rn:5 rd:5",
+        vint::build_three_diff
     ),
     insn!(
-        "FMOV_reg",
-        "00011110 type:2 1 0000 00 10000 rn:5 rd:5",
-        simd::build_fmov_reg
+        "SIMD_by_elem",
+        "0 q:1 u:1 01111 size:2 l:1 m:1 rm:4 opcode:4 h:1 0 rn:5 rd:5",
+        vint::build_by_elem
+    ),
+    insn!(
+        "SIMD_permute",
+        "0 q:1 001110 size:2 0 rm:5 0 opcode:3 10 rn:5 rd:5",
+        vint::build_permute
+    ),
+    insn!(
+        "SIMD_tbl",
+        "0 q:1 001110 00 0 rm:5 0 len:2 op:1 00 rn:5 rd:5",
+        vint::build_tbl
+    ),
+    insn!(
+        "SIMD_s_three_same",
+        "01 u:1 11110 size:2 1 rm:5 opcode:5 1 rn:5 rd:5",
+        vint::build_scalar_three_same
+    ),
+    insn!(
+        "SIMD_s_two_misc",
+        "01 u:1 11110 size:2 10000 opcode:5 10 rn:5 rd:5",
+        vint::build_scalar_two_misc
+    ),
+    insn!(
+        "SIMD_s_pairwise",
+        "01 u:1 11110 size:2 11000 opcode:5 10 rn:5 rd:5",
+        vint::build_scalar_pairwise
+    ),
+    insn!(
+        "SIMD_s_copy",
+        "01 0 11110000 imm5:5 0 0000 1 rn:5 rd:5",
+        vint::build_scalar_dup
+    ),
+    insn!(
+        "SIMD_s_shift_imm",
+        "01 u:1 111110 immh:4 immb:3 opcode:5 1 rn:5 rd:5",
+        vint::build_scalar_shift_imm
+    ),
+    insn!(
+        "SIMD_s_by_elem",
+        "01 u:1 11111 size:2 l:1 m:1 rm:4 opcode:4 h:1 0 rn:5 rd:5",
+        vint::build_scalar_by_elem
+    ),
+    insn!(
+        "SIMD_s_three_diff",
+        "01 u:1 11110 size:2 1 rm:5 opcode:4 00 rn:5 rd:5",
+        vint::build_scalar_three_diff
+    ),
+    // Scalar floating point.
+    insn!(
+        "FP_fixed",
+        "sf:1 0 0 11110 type:2 0 rmode:2 opcode:3 scale:6 rn:5 rd:5",
+        fp::build_fixed
+    ),
+    insn!(
+        "FP_int",
+        "sf:1 0 0 11110 type:2 1 rmode:2 opcode:3 000000 rn:5 rd:5",
+        fp::build_int
+    ),
+    insn!(
+        "FP_dp1",
+        "m:1 0 s:1 11110 type:2 1 opcode:6 10000 rn:5 rd:5",
+        fp::build_dp1
+    ),
+    insn!(
+        "FP_cmp",
+        "0 0 0 11110 type:2 1 rm:5 op:2 1000 rn:5 opcode2:5",
+        fp::build_fcmp
+    ),
+    insn!(
+        "FP_imm",
+        "0 0 0 11110 type:2 1 imm8:8 100 imm5:5 rd:5",
+        fp::build_fmov_imm
+    ),
+    insn!(
+        "FP_ccmp",
+        "0 0 0 11110 type:2 1 rm:5 cond:4 01 rn:5 op:1 nzcv:4",
+        fp::build_fccmp
+    ),
+    insn!(
+        "FP_dp2",
+        "0 0 0 11110 type:2 1 rm:5 opcode:4 10 rn:5 rd:5",
+        fp::build_dp2
+    ),
+    insn!(
+        "FP_csel",
+        "0 0 0 11110 type:2 1 rm:5 cond:4 11 rn:5 rd:5",
+        fp::build_fcsel
+    ),
+    insn!(
+        "FP_dp3",
+        "0 0 0 11111 type:2 o1:1 rm:5 o0:1 ra:5 rn:5 rd:5",
+        fp::build_dp3
     ),
 ];
 

@@ -28,6 +28,7 @@ fn compile(src: &str) -> PathBuf {
         .args(["-O2", "-static", "-o"])
         .arg(&exe)
         .arg(&src)
+        .arg("-lm")
         .output()
         .expect("run gcc");
     assert!(
@@ -58,4 +59,23 @@ fn static_glibc_string_routines_match_qemu() {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&q.stdout)
     );
+}
+
+#[test]
+fn static_glibc_printf_strtod_and_libm_match_qemu() {
+    let exe = compile("fpmath.c");
+    let q = run_qemu_args(&exe, &[]);
+    let o = run_ours_args(&exe, &[exe.to_str().expect("utf-8 path")], 4_000_000_000);
+    assert_eq!(
+        q.status,
+        "exit 0",
+        "qemu: {}",
+        String::from_utf8_lossy(&q.stdout)
+    );
+    assert_eq!(o.status, q.status);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&q.stdout)
+    );
+    assert!(o.stdout == q.stdout, "outputs differ byte-wise");
 }

@@ -243,6 +243,60 @@ fn fp_access_traps_until_cpacr_enables_it() {
 }
 
 #[test]
+fn every_fp_and_simd_table_entry_traps_while_cpacr_disables_fp() {
+    use a64::decode::{decoder, Group, Handler, Pattern};
+    use a64::table::INSNS;
+    let mut m = Machine::new();
+    let mut seed = 0x1234_5678_9abc_def0u64;
+    for insn in INSNS {
+        let p = Pattern::parse(insn.pattern).expect("valid pattern");
+        let fp_group = Group::of(p.value) == Group::SimdFp;
+        let structures =
+            insn.name.starts_with("LDST_multi") || insn.name.starts_with("LDST_single");
+        if !fp_group && !structures {
+            continue;
+        }
+        let mut tried = 0;
+        for _ in 0..256 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            // Alternate dense and sparse field values (fields that must be
+            // zero, such as FMOV's imm5, need the sparse ones).
+            let bits = (seed >> 32) as u32 & !p.mask;
+            let w = p.value
+                | if seed & 1 == 0 {
+                    bits
+                } else {
+                    bits & (seed >> 8) as u32 & (seed >> 16) as u32
+                };
+            let op = decoder().decode(w);
+            if decoder().name_of(w) != Some(insn.name)
+                || std::ptr::fn_addr_eq(op.h, a64::exec::undefined as Handler)
+            {
+                continue;
+            }
+            m.put(CODE, &[w, HVC_DONE]);
+            m.cpu.core.sys.cpacr = 0;
+            m.cpu.core.regs.pstate.daif = 0;
+            m.cpu.core.regs.x[1] = DATA;
+            assert_eq!(m.run_at(CODE), EL1H_SYNC, "{} {w:#010x}", insn.name);
+            assert_eq!(
+                m.esr(),
+                (0x07 << 26) | (1 << 25) | (1 << 24) | (0xE << 20),
+                "{} {w:#010x}",
+                insn.name
+            );
+            tried += 1;
+            if tried == 8 {
+                break;
+            }
+        }
+        assert!(tried > 0, "{}: no allocated encoding found", insn.name);
+    }
+}
+
+#[test]
 fn undefined_words_are_counted_per_group() {
     let mut m = Machine::new();
     m.put(CODE, &[0x0000_0000]);

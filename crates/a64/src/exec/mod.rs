@@ -5,10 +5,13 @@
 pub mod branch;
 pub mod dp_imm;
 pub mod dp_reg;
+pub mod fp;
 pub mod fused;
 pub mod ldst;
 pub mod simd;
 pub mod system;
+pub mod vfp;
+pub mod vint;
 
 use crate::cpu::Core;
 use crate::decode::{Flow, Op, Step};

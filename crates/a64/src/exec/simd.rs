@@ -1,42 +1,17 @@
-//! Advanced SIMD integer subset and FP register moves: the instructions
-//! static glibc's string and memory routines use (DUP, INS, UMOV/SMOV,
-//! MOVI/MVNI/ORR/BIC immediate, FMOV immediate/general/register, three-same
-//! integer and logical ops incl. pairwise, two-register misc compares and
-//! bit ops, across-lanes min/max/add, shifts by immediate incl. SHRN/USHLL,
-//! XTN, EXT, LD1/ST1 multiple structures). FP arithmetic is not here.
+//! AdvSIMD moves and memory: DUP, INS, UMOV/SMOV, MOVI/MVNI/ORR/BIC and
+//! FMOV (vector, immediate), EXT (all through the `simd` crate), and the
+//! structure loads and stores LD1-LD4/ST1-ST4 (multiple and single
+//! structures) and LD1R-LD4R, with post-index. Integer data processing is
+//! in [`super::vint`], floating point in [`super::fp`] and [`super::vfp`].
 //!
 //! Vector registers are `u128`; a 64-bit (Q = 0) result clears bits 127:64.
+//! Every handler first checks CPACR_EL1.FPEN (`check_fp`, EC 0x07).
 
 use super::ldst::{fp_enabled, fp_trap};
 use crate::cpu::Core;
 use crate::decode::{Fields, Flow, Op, Step};
 use crate::state::{r_sp, r_zr, w_zr};
-
-#[inline]
-fn emask(es: u32) -> u64 {
-    if es >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << es) - 1
-    }
-}
-
-#[inline]
-fn elem(v: u128, i: u32, es: u32) -> u64 {
-    ((v >> (i * es)) as u64) & emask(es)
-}
-
-#[inline]
-fn set_elem(v: &mut u128, i: u32, es: u32, x: u64) {
-    let m = u128::from(emask(es)) << (i * es);
-    *v = (*v & !m) | ((u128::from(x & emask(es))) << (i * es));
-}
-
-#[inline]
-fn sx(x: u64, es: u32) -> i64 {
-    let sh = 64 - es;
-    ((x << sh) as i64) >> sh
-}
+use simd::Esize;
 
 #[inline]
 fn vr(c: &Core, i: u8) -> u128 {
@@ -44,12 +19,7 @@ fn vr(c: &Core, i: u8) -> u128 {
 }
 
 #[inline]
-fn set_vr(c: &mut Core, i: u8, v: u128, q: bool) {
-    c.regs.v[usize::from(i & 31)] = if q { v } else { v & u128::from(u64::MAX) };
-}
-
-#[inline]
-fn check_fp(c: &mut Core) -> Result<(), Flow> {
+pub(crate) fn check_fp(c: &mut Core) -> Result<(), Flow> {
     if fp_enabled(c) {
         Ok(())
     } else {
@@ -66,7 +36,6 @@ fn pack(q: u32, size: u32, u: u32, opcode: u32, extra: u32) -> u32 {
 struct Unpacked {
     q: bool,
     size: u32,
-    u: bool,
     opcode: u32,
     extra: u32,
 }
@@ -75,7 +44,6 @@ fn unpack(aux: u32) -> Unpacked {
     Unpacked {
         q: aux & 1 != 0,
         size: (aux >> 1) & 3,
-        u: aux & 8 != 0,
         opcode: (aux >> 4) & 0xff,
         extra: aux >> 12,
     }
@@ -90,351 +58,30 @@ fn vop(h: crate::decode::Handler, f: &Fields, aux: u32) -> Op {
     }
 }
 
-// ---- three same -------------------------------------------------------
-
-fn three_same(c: &mut Core, op: &Op) -> Step {
-    check_fp(c)?;
-    let p = unpack(op.aux);
-    let (a, b, d) = (vr(c, op.rn), vr(c, op.rm), vr(c, op.rd));
-    let bits = if p.q { 128 } else { 64 };
-    if p.opcode == 0b00011 {
-        let r = match (p.u, p.size) {
-            (false, 0) => a & b,
-            (false, 1) => a & !b,
-            (false, 2) => a | b,
-            (false, _) => a | !b,
-            (true, 0) => a ^ b,
-            (true, 1) => (d & a) | (!d & b), // BSL
-            (true, 2) => (d & !b) | (a & b), // BIT
-            (true, _) => (d & b) | (a & !b), // BIF
-        };
-        set_vr(c, op.rd, r, p.q);
-        return Ok(());
-    }
-    let es = 8 << p.size;
-    let n = bits / es;
-    let mut r = 0u128;
-    let pairwise = matches!(p.opcode, 0b10111 | 0b10100 | 0b10101);
-    for i in 0..n {
-        let (x, y) = if pairwise {
-            let src = if i < n / 2 { a } else { b };
-            let j = 2 * (i % (n / 2));
-            (elem(src, j, es), elem(src, j + 1, es))
-        } else {
-            (elem(a, i, es), elem(b, i, es))
-        };
-        let (sx_, sy) = (sx(x, es), sx(y, es));
-        let ones = emask(es);
-        let v = match (p.opcode, p.u) {
-            (0b10000, false) | (0b10111, false) => x.wrapping_add(y),
-            (0b10000, true) => x.wrapping_sub(y),
-            (0b10001, true) => ones * u64::from(x == y),
-            (0b10001, false) => ones * u64::from(x & y != 0),
-            (0b00110, false) => ones * u64::from(sx_ > sy),
-            (0b00110, true) => ones * u64::from(x > y),
-            (0b00111, false) => ones * u64::from(sx_ >= sy),
-            (0b00111, true) => ones * u64::from(x >= y),
-            (0b01100, false) | (0b10100, false) => sx_.max(sy) as u64,
-            (0b01100, true) | (0b10100, true) => x.max(y),
-            (0b01101, false) | (0b10101, false) => sx_.min(sy) as u64,
-            (0b01101, true) | (0b10101, true) => x.min(y),
-            (0b10011, false) => x.wrapping_mul(y),
-            _ => 0,
-        };
-        set_elem(&mut r, i, es, v);
-    }
-    set_vr(c, op.rd, r, p.q);
-    Ok(())
-}
-
-/// Build the three-same integer group (subset).
-pub fn build_three_same(f: &Fields) -> Option<Op> {
-    let (q, u, size, opcode) = (f.get("q"), f.get("u"), f.get("size"), f.get("opcode"));
-    let ok = match (opcode, u == 1) {
-        (0b00011, _) => true,
-        (0b10000 | 0b10001 | 0b00110 | 0b00111, _) => size != 3 || q == 1,
-        (0b01100 | 0b01101 | 0b10100 | 0b10101, _) => size != 3,
-        (0b10111, false) => size != 3 || q == 1,
-        (0b10011, false) => size != 3,
-        _ => false,
-    };
-    if !ok {
-        return None;
-    }
-    Some(Op {
-        rm: (f.get("rm") & 31) as u8,
-        ..vop(three_same, f, pack(q, size, u, opcode, 0))
-    })
-}
-
-// ---- two-register misc ------------------------------------------------
-
-fn two_misc(c: &mut Core, op: &Op) -> Step {
-    check_fp(c)?;
-    let p = unpack(op.aux);
-    let a = vr(c, op.rn);
-    let bits = if p.q { 128 } else { 64 };
-    if p.opcode == 0b10010 {
-        // XTN / XTN2: narrow each 2*es element of Vn into the lower or upper half.
-        let es = 8 << p.size;
-        let mut r = if p.q {
-            vr(c, op.rd) & u128::from(u64::MAX)
-        } else {
-            0
-        };
-        let base = if p.q { 64 / es } else { 0 };
-        for i in 0..64 / es {
-            set_elem(&mut r, base + i, es, elem(a, i, 2 * es));
-        }
-        c.regs.v[usize::from(op.rd & 31)] = r;
-        return Ok(());
-    }
-    let es = match p.opcode {
-        0b00101 => 8,
-        _ => 8 << p.size,
-    };
-    let mut r = 0u128;
-    for i in 0..bits / es {
-        let x = elem(a, i, es);
-        let s = sx(x, es);
-        let ones = emask(es);
-        let v = match (p.opcode, p.u) {
-            (0b01001, false) => ones * u64::from(x == 0),
-            (0b01000, false) => ones * u64::from(s > 0),
-            (0b01000, true) => ones * u64::from(s >= 0),
-            (0b01001, true) => ones * u64::from(s <= 0),
-            (0b01010, false) => ones * u64::from(s < 0),
-            (0b01011, false) => s.unsigned_abs(),
-            (0b01011, true) => s.wrapping_neg() as u64,
-            (0b00101, false) => u64::from(x.count_ones()),
-            (0b00101, true) if p.size == 0 => !x,
-            (0b00101, true) => u64::from((x as u8).reverse_bits()),
-            _ => x,
-        };
-        set_elem(&mut r, i, es, v);
-    }
-    if matches!(p.opcode, 0b00000 | 0b00001) {
-        // REV16/REV32/REV64: reverse `es`-bit elements within containers.
-        let container = match (p.opcode, p.u) {
-            (0b00001, false) => 16,
-            (0b00000, true) => 32,
-            _ => 64,
-        };
-        r = 0;
-        let per = container / es;
-        for i in 0..bits / es {
-            let j = (i / per) * per + (per - 1 - i % per);
-            set_elem(&mut r, j, es, elem(a, i, es));
-        }
-    }
-    set_vr(c, op.rd, r, p.q);
-    Ok(())
-}
-
-/// Build the two-register misc group (subset).
-pub fn build_two_misc(f: &Fields) -> Option<Op> {
-    let (q, u, size, opcode) = (f.get("q"), f.get("u"), f.get("size"), f.get("opcode"));
-    let ok = match (opcode, u == 1) {
-        (0b01000 | 0b01001 | 0b01011, _) | (0b01010, false) => size != 3 || q == 1,
-        (0b00101, false) => size == 0,
-        (0b00101, true) => size <= 1,
-        (0b00001, false) => size == 0,
-        (0b00000, true) => size <= 1,
-        (0b00000, false) => size <= 2,
-        (0b10010, false) => size != 3,
-        _ => false,
-    };
-    if !ok {
-        return None;
-    }
-    Some(vop(two_misc, f, pack(q, size, u, opcode, 0)))
-}
-
-// ---- across lanes -----------------------------------------------------
-
-fn across(c: &mut Core, op: &Op) -> Step {
-    check_fp(c)?;
-    let p = unpack(op.aux);
-    let a = vr(c, op.rn);
-    let es = 8 << p.size;
-    let n = if p.q { 128 / es } else { 64 / es };
-    let mut acc = elem(a, 0, es);
-    for i in 1..n {
-        let x = elem(a, i, es);
-        acc = match (p.opcode, p.u) {
-            (0b11011, _) => acc.wrapping_add(x),
-            (0b01010, true) => acc.max(x),
-            (0b11010, true) => acc.min(x),
-            (0b01010, false) => sx(acc, es).max(sx(x, es)) as u64,
-            _ => sx(acc, es).min(sx(x, es)) as u64,
-        };
-    }
-    c.regs.v[usize::from(op.rd & 31)] = u128::from(acc & emask(es));
-    Ok(())
-}
-
-/// Build ADDV/UMAXV/UMINV/SMAXV/SMINV.
-pub fn build_across(f: &Fields) -> Option<Op> {
-    let (q, u, size, opcode) = (f.get("q"), f.get("u"), f.get("size"), f.get("opcode"));
-    let ok = matches!(opcode, 0b11011 if u == 0) || matches!(opcode, 0b01010 | 0b11010);
-    if !ok || size == 3 || (size == 2 && q == 0) {
-        return None;
-    }
-    Some(vop(across, f, pack(q, size, u, opcode, 0)))
-}
-
-// ---- shift by immediate -----------------------------------------------
-
-fn shift_imm(c: &mut Core, op: &Op) -> Step {
-    check_fp(c)?;
-    let p = unpack(op.aux);
-    let es = 8 << p.size;
-    let immhb = p.extra;
-    let a = vr(c, op.rn);
-    let d = vr(c, op.rd);
-    match (p.opcode, p.u) {
-        (0b10000, false) => {
-            // SHRN/SHRN2: narrow 2*es sources shifted right.
-            let sh = 2 * es - immhb;
-            let mut r = if p.q { d & u128::from(u64::MAX) } else { 0 };
-            let base = if p.q { 64 / es } else { 0 };
-            for i in 0..64 / es {
-                let x = elem(a, i, 2 * es);
-                set_elem(&mut r, base + i, es, x >> sh);
-            }
-            c.regs.v[usize::from(op.rd & 31)] = r;
-        }
-        (0b10100, u) => {
-            // USHLL/SSHLL(2): widen es elements of the lower/upper half.
-            let sh = immhb - es;
-            let src = if p.q { a >> 64 } else { a };
-            let mut r = 0u128;
-            for i in 0..64 / es {
-                let x = elem(src, i, es);
-                let x = if u { x } else { sx(x, es) as u64 };
-                set_elem(&mut r, i, 2 * es, x << sh);
-            }
-            c.regs.v[usize::from(op.rd & 31)] = r;
-        }
-        _ => {
-            let bits = if p.q { 128 } else { 64 };
-            let mut r = 0u128;
-            for i in 0..bits / es {
-                let x = elem(a, i, es);
-                let v = match (p.opcode, p.u) {
-                    (0b01010, false) => x << (immhb - es),
-                    (0b00000, true) | (0b00010, true) => {
-                        let sh = 2 * es - immhb;
-                        let s = if sh >= 64 { 0 } else { x >> sh };
-                        if p.opcode == 0b00010 {
-                            elem(d, i, es).wrapping_add(s)
-                        } else {
-                            s
-                        }
-                    }
-                    _ => {
-                        let sh = (2 * es - immhb).min(63);
-                        let s = (sx(x, es) >> sh) as u64;
-                        if p.opcode == 0b00010 {
-                            elem(d, i, es).wrapping_add(s)
-                        } else {
-                            s
-                        }
-                    }
-                };
-                set_elem(&mut r, i, es, v);
-            }
-            set_vr(c, op.rd, r, p.q);
-        }
-    }
-    Ok(())
-}
-
-/// Build SHL/USHR/SSHR/USRA/SSRA/SHRN/USHLL/SSHLL.
-pub fn build_shift_imm(f: &Fields) -> Option<Op> {
-    let (q, u, immh, immb, opcode) = (
-        f.get("q"),
-        f.get("u"),
-        f.get("immh"),
-        f.get("immb"),
-        f.get("opcode"),
-    );
-    if immh == 0 {
-        return None;
-    }
-    let size = 31 - immh.leading_zeros(); // HighestSetBit(immh)
-    let narrow_or_long = matches!(opcode, 0b10000 | 0b10100);
-    if narrow_or_long && size == 3 {
-        return None;
-    }
-    if !narrow_or_long && size == 3 && q == 0 {
-        return None;
-    }
-    let ok = matches!(
-        (opcode, u),
-        (0b01010, 0) | (0b00000, _) | (0b00010, _) | (0b10000, 0) | (0b10100, _)
-    );
-    if !ok {
-        return None;
-    }
-    Some(vop(
-        shift_imm,
-        f,
-        pack(q, size, u, opcode, (immh << 3) | immb),
-    ))
-}
-
 // ---- copy (DUP, INS, UMOV, SMOV) ---------------------------------------
 
 fn copy(c: &mut Core, op: &Op) -> Step {
     check_fp(c)?;
     let p = unpack(op.aux);
-    let es = 8 << p.size;
+    let Some(es) = Esize::from_size(p.size) else {
+        return Err(c.undefined());
+    };
     let index = p.extra & 0xf;
     let index2 = (p.extra >> 4) & 0xf;
-    let bits = if p.q { 128 } else { 64 };
-    match p.opcode {
-        // DUP (element)
-        0 => {
-            let x = elem(vr(c, op.rn), index, es);
-            let mut r = 0u128;
-            for i in 0..bits / es {
-                set_elem(&mut r, i, es, x);
-            }
-            set_vr(c, op.rd, r, p.q);
-        }
-        // DUP (general)
-        1 => {
-            let x = c.x(op.rn);
-            let mut r = 0u128;
-            for i in 0..bits / es {
-                set_elem(&mut r, i, es, x);
-            }
-            set_vr(c, op.rd, r, p.q);
-        }
-        // INS (general)
-        3 => {
-            let mut r = vr(c, op.rd);
-            set_elem(&mut r, index, es, c.x(op.rn));
-            c.regs.v[usize::from(op.rd & 31)] = r;
-        }
-        // SMOV
-        5 => {
-            let x = sx(elem(vr(c, op.rn), index, es), es) as u64;
-            c.set_x(op.rd, if p.q { x } else { x & 0xffff_ffff });
-        }
-        // UMOV
-        7 => {
-            let x = elem(vr(c, op.rn), index, es);
-            c.set_x(op.rd, x);
-        }
-        // INS (element)
-        _ => {
-            let x = elem(vr(c, op.rn), index2, es);
-            let mut r = vr(c, op.rd);
-            set_elem(&mut r, index, es, x);
-            c.regs.v[usize::from(op.rd & 31)] = r;
-        }
+    let n = vr(c, op.rn);
+    let d = vr(c, op.rd);
+    let r = match p.opcode {
+        0 => simd::dup_element(es, p.q, n, index).map(Ok),
+        1 => simd::dup_general(es, p.q, c.x(op.rn)).map(Ok),
+        3 => simd::ins_general(es, d, index, c.x(op.rn)).map(Ok),
+        5 => simd::smov(es, n, index, p.q).map(Err),
+        7 => simd::umov(es, n, index, p.q).map(Err),
+        _ => simd::ins_element(es, d, index, n, index2).map(Ok),
+    };
+    match r {
+        Ok(Ok(v)) => c.regs.v[usize::from(op.rd & 31)] = v,
+        Ok(Err(x)) => c.set_x(op.rd, x),
+        Err(_) => return Err(c.undefined()),
     }
     Ok(())
 }
@@ -501,159 +148,36 @@ pub fn build_copy(f: &Fields) -> Option<Op> {
 
 // ---- modified immediate ----------------------------------------------
 
-/// AdvSIMDExpandImm(op, cmode, imm8); `None` for unallocated values.
-#[must_use]
-pub fn expand_imm(op: u32, cmode: u32, imm8: u32) -> Option<u64> {
-    let i = u64::from(imm8);
-    let rep32 = |x: u64| x | (x << 32);
-    let rep16 = |x: u64| rep32(x | (x << 16));
-    Some(match cmode >> 1 {
-        0 => rep32(i),
-        1 => rep32(i << 8),
-        2 => rep32(i << 16),
-        3 => rep32(i << 24),
-        4 => rep16(i),
-        5 => rep16(i << 8),
-        6 => {
-            if cmode & 1 == 0 {
-                rep32((i << 8) | 0xff)
-            } else {
-                rep32((i << 16) | 0xffff)
-            }
-        }
-        _ => match (cmode & 1, op) {
-            (0, 0) => i * 0x0101_0101_0101_0101,
-            (0, _) => (0..8).fold(0, |acc, b| {
-                acc | if i >> b & 1 != 0 { 0xff << (8 * b) } else { 0 }
-            }),
-            (_, 0) => {
-                // FMOV single: imm8 = a:b:cdefgh -> a:NOT(b):bbbbb:cdefgh:Zeros(19)
-                let a = (i >> 7) & 1;
-                let b = (i >> 6) & 1;
-                let s = (a << 31)
-                    | ((b ^ 1) << 30)
-                    | (if b == 1 { 0x1f << 25 } else { 0 })
-                    | ((i & 0x3f) << 19);
-                rep32(s)
-            }
-            _ => {
-                let a = (i >> 7) & 1;
-                let b = (i >> 6) & 1;
-                (a << 63)
-                    | ((b ^ 1) << 62)
-                    | (if b == 1 { 0xff << 54 } else { 0 })
-                    | ((i & 0x3f) << 48)
-            }
-        },
-    })
-}
-
 fn mod_imm(c: &mut Core, op: &Op) -> Step {
     check_fp(c)?;
-    let q = op.aux & 1 != 0;
-    let imm = u128::from(op.imm) | (u128::from(op.imm) << 64);
     let d = vr(c, op.rd);
-    let r = match (op.aux >> 1) & 3 {
-        0 => imm,
-        1 => !imm,
-        2 => d | imm,
-        _ => d & !imm,
-    };
-    set_vr(c, op.rd, r, q);
-    Ok(())
+    let (q, o, cmode, imm8) = (
+        op.aux & 1 != 0,
+        op.aux & 2 != 0,
+        (op.aux >> 2) & 15,
+        op.imm as u8,
+    );
+    match simd::modified_imm(q, o, cmode, imm8, d) {
+        Ok(r) => {
+            c.regs.v[usize::from(op.rd & 31)] = r;
+            Ok(())
+        }
+        Err(_) => Err(c.undefined()),
+    }
 }
 
 /// Build MOVI/MVNI/ORR/BIC (vector, immediate) and FMOV (vector, immediate).
 pub fn build_mod_imm(f: &Fields) -> Option<Op> {
     let (q, op_, cmode) = (f.get("q"), f.get("op"), f.get("cmode"));
     let imm8 = (f.get("abc") << 5) | f.get("defgh");
-    if cmode == 0b1111 && op_ == 1 && q == 0 {
-        return None;
-    }
-    let imm = expand_imm(op_, cmode, imm8)?;
-    // Action: 0 move, 1 move inverted, 2 orr, 3 bic.
-    let is_orr_bic = cmode < 0b1100 && cmode & 1 == 1;
-    let action = match (is_orr_bic, op_) {
-        (true, 0) => 2,
-        (true, _) => 3,
-        (false, 1) if cmode < 0b1110 => 1,
-        _ => 0,
-    };
+    // Unallocated: FMOV (vector, immediate) double with Q = 0; the half
+    // form (o2 = 1, FEAT_FP16) never matches the table's o2 = 0.
+    simd::modified_imm(q == 1, op_ == 1, cmode, imm8 as u8, 0).ok()?;
     Some(Op {
         rd: (f.get("rd") & 31) as u8,
-        imm,
-        aux: q | (action << 1),
+        imm: u64::from(imm8),
+        aux: q | (op_ << 1) | (cmode << 2),
         ..Op::new(mod_imm)
-    })
-}
-
-// ---- FMOV (general, register) ------------------------------------------
-
-fn fmov_to_gen(c: &mut Core, op: &Op) -> Step {
-    check_fp(c)?;
-    let v = vr(c, op.rn) >> op.aux;
-    c.set_x(op.rd, (v as u64) & op.imm);
-    Ok(())
-}
-
-fn fmov_from_gen(c: &mut Core, op: &Op) -> Step {
-    check_fp(c)?;
-    let x = u128::from(c.x(op.rn) & op.imm);
-    let i = usize::from(op.rd & 31);
-    c.regs.v[i] = if op.aux == 64 {
-        (c.regs.v[i] & u128::from(u64::MAX)) | (x << 64)
-    } else {
-        x
-    };
-    Ok(())
-}
-
-/// Build FMOV between general and SIMD&FP registers.
-pub fn build_fmov_gen(f: &Fields) -> Option<Op> {
-    let (sf, ty, rmode, opcode) = (f.get("sf"), f.get("type"), f.get("rmode"), f.get("opcode"));
-    let (mask, shift) = match (sf, ty, rmode) {
-        (0, 0, 0) => (0xffff_ffffu64, 0u32),
-        (1, 1, 0) => (u64::MAX, 0),
-        (1, 2, 1) => (u64::MAX, 64),
-        _ => return None,
-    };
-    let (rd, rn) = (f.get("rd"), f.get("rn"));
-    match opcode {
-        0b110 => Some(Op {
-            rd: w_zr(rd),
-            rn: (rn & 31) as u8,
-            imm: mask,
-            aux: shift,
-            ..Op::new(fmov_to_gen)
-        }),
-        0b111 => Some(Op {
-            rd: (rd & 31) as u8,
-            rn: r_zr(rn),
-            imm: mask,
-            aux: shift,
-            ..Op::new(fmov_from_gen)
-        }),
-        _ => None,
-    }
-}
-
-fn fmov_reg(c: &mut Core, op: &Op) -> Step {
-    check_fp(c)?;
-    let v = vr(c, op.rn) & u128::from(op.imm);
-    c.regs.v[usize::from(op.rd & 31)] = v;
-    Ok(())
-}
-
-/// Build FMOV (register) for single and double precision.
-pub fn build_fmov_reg(f: &Fields) -> Option<Op> {
-    let mask = match f.get("type") {
-        0 => 0xffff_ffffu64,
-        1 => u64::MAX,
-        _ => return None,
-    };
-    Some(Op {
-        imm: mask,
-        ..vop(fmov_reg, f, 0)
     })
 }
 
@@ -662,20 +186,13 @@ pub fn build_fmov_reg(f: &Fields) -> Option<Op> {
 fn ext(c: &mut Core, op: &Op) -> Step {
     check_fp(c)?;
     let q = op.aux & 1 != 0;
-    let pos = (op.aux >> 1) * 8;
-    let (lo, hi) = (vr(c, op.rn), vr(c, op.rm));
-    let r = if q {
-        if pos == 0 {
-            lo
-        } else {
-            (lo >> pos) | (hi << (128 - pos))
+    match simd::ext(q, vr(c, op.rn), vr(c, op.rm), op.aux >> 1) {
+        Ok(r) => {
+            c.regs.v[usize::from(op.rd & 31)] = r;
+            Ok(())
         }
-    } else {
-        let cat = (lo & u128::from(u64::MAX)) | ((hi & u128::from(u64::MAX)) << 64);
-        cat >> pos
-    };
-    set_vr(c, op.rd, r, q);
-    Ok(())
+        Err(_) => Err(c.undefined()),
+    }
 }
 
 /// Build EXT.
@@ -690,45 +207,159 @@ pub fn build_ext(f: &Fields) -> Option<Op> {
     })
 }
 
-// ---- LD1/ST1 (multiple structures) ----------------------------------------
+// ---- LD1-LD4/ST1-ST4 (multiple and single structures), LD1R-LD4R ----------
 
-fn ld1st1(c: &mut Core, op: &Op) -> Step {
+/// Structure access shape, packed in `Op.aux`: q | load << 1 | post << 2 |
+/// kind << 3 (0 multiple, 1 single element, 2 replicate) | size << 5 |
+/// selem << 7 | regs << 10 | index << 13. `Op.rm` is the post-index
+/// register (31: immediate, the transfer size).
+#[derive(Clone, Copy)]
+struct Shape {
+    q: bool,
+    load: bool,
+    post: bool,
+    kind: u32,
+    size: u32,
+    selem: u32,
+    regs: u32,
+    index: u32,
+}
+
+impl Shape {
+    fn pack(&self) -> u32 {
+        u32::from(self.q)
+            | (u32::from(self.load) << 1)
+            | (u32::from(self.post) << 2)
+            | (self.kind << 3)
+            | (self.size << 5)
+            | (self.selem << 7)
+            | (self.regs << 10)
+            | (self.index << 13)
+    }
+
+    fn unpack(aux: u32) -> Self {
+        Self {
+            q: aux & 1 != 0,
+            load: aux & 2 != 0,
+            post: aux & 4 != 0,
+            kind: (aux >> 3) & 3,
+            size: (aux >> 5) & 3,
+            selem: (aux >> 7) & 7,
+            regs: (aux >> 10) & 7,
+            index: (aux >> 13) & 15,
+        }
+    }
+}
+
+fn read_elem(c: &mut Core, a: u64, size: u32, el: u8) -> Result<u64, Flow> {
+    match size {
+        0 => c.read_el::<1>(a, el),
+        1 => c.read_el::<2>(a, el),
+        2 => c.read_el::<4>(a, el),
+        _ => c.read_el::<8>(a, el),
+    }
+}
+
+fn write_elem(c: &mut Core, a: u64, size: u32, v: u64, el: u8) -> Result<(), Flow> {
+    match size {
+        0 => c.write_el::<1>(a, v, el),
+        1 => c.write_el::<2>(a, v, el),
+        2 => c.write_el::<4>(a, v, el),
+        _ => c.write_el::<8>(a, v, el),
+    }
+}
+
+fn get_elem(v: u128, i: u32, size: u32) -> u64 {
+    let bits = 8u32 << size;
+    let x = (v >> (i * bits)) as u64;
+    if bits == 64 {
+        x
+    } else {
+        x & ((1u64 << bits) - 1)
+    }
+}
+
+fn put_elem(v: &mut u128, i: u32, size: u32, x: u64) {
+    let bits = 8u32 << size;
+    let m: u128 = if bits == 64 {
+        u128::from(u64::MAX)
+    } else {
+        u128::from((1u64 << bits) - 1)
+    };
+    *v = (*v & !(m << (i * bits))) | ((u128::from(x) & m) << (i * bits));
+}
+
+/// LDn/STn. Loads write the registers only after every access succeeded.
+fn ldst_struct(c: &mut Core, op: &Op) -> Step {
     check_fp(c)?;
-    let q = op.aux & 1 != 0;
-    let load = op.aux & 2 != 0;
-    let regs = (op.aux >> 2) & 7;
-    let post = op.aux & 32 != 0;
-    let bytes: u64 = if q { 16 } else { 8 };
+    let s = Shape::unpack(op.aux);
     let base = c.x(op.rn);
     let el = c.regs.pstate.el;
+    let ebytes = 1u64 << s.size;
+    let nregs = s.regs.max(s.selem) as u8;
     let mut vals = [0u128; 4];
-    for (r, val) in vals.iter_mut().enumerate().take(regs as usize) {
-        let t = (op.rd + r as u8) & 31;
-        let a = base.wrapping_add(r as u64 * bytes);
-        if load {
-            let lo = c.read_el::<8>(a, el)?;
-            let hi = if q {
-                c.read_el::<8>(a.wrapping_add(8), el)?
-            } else {
-                0
-            };
-            *val = u128::from(lo) | (u128::from(hi) << 64);
-        } else {
-            let v = vr(c, t);
-            c.write_el::<8>(a, v as u64, el)?;
-            if q {
-                c.write_el::<8>(a.wrapping_add(8), (v >> 64) as u64, el)?;
+    for (r, v) in vals.iter_mut().enumerate().take(usize::from(nregs)) {
+        *v = vr(c, op.rd.wrapping_add(r as u8));
+    }
+    let mut addr = base;
+    match s.kind {
+        0 => {
+            // Multiple structures: `regs / selem` repetitions of
+            // element-interleaved structures of `selem` registers.
+            let elems = (if s.q { 16 } else { 8 }) >> s.size;
+            let rpt = s.regs / s.selem.max(1);
+            for r in 0..rpt {
+                for e in 0..elems {
+                    for k in 0..s.selem {
+                        let t = (r * s.selem + k) as usize;
+                        if s.load {
+                            let x = read_elem(c, addr, s.size, el)?;
+                            put_elem(&mut vals[t], e, s.size, x);
+                        } else {
+                            write_elem(c, addr, s.size, get_elem(vals[t], e, s.size), el)?;
+                        }
+                        addr = addr.wrapping_add(ebytes);
+                    }
+                }
+            }
+            if s.load && !s.q {
+                for v in &mut vals {
+                    *v &= u128::from(u64::MAX);
+                }
+            }
+        }
+        1 => {
+            for v in vals.iter_mut().take(s.selem as usize) {
+                if s.load {
+                    let x = read_elem(c, addr, s.size, el)?;
+                    put_elem(v, s.index, s.size, x);
+                } else {
+                    write_elem(c, addr, s.size, get_elem(*v, s.index, s.size), el)?;
+                }
+                addr = addr.wrapping_add(ebytes);
+            }
+        }
+        _ => {
+            for v in vals.iter_mut().take(s.selem as usize) {
+                let x = read_elem(c, addr, s.size, el)?;
+                let Ok(r) =
+                    simd::dup_general(Esize::from_size(s.size).unwrap_or(Esize::B), true, x)
+                else {
+                    return Err(c.undefined());
+                };
+                *v = if s.q { r } else { r & u128::from(u64::MAX) };
+                addr = addr.wrapping_add(ebytes);
             }
         }
     }
-    if load {
-        for (r, val) in vals.iter().enumerate().take(regs as usize) {
-            c.regs.v[usize::from((op.rd + r as u8) & 31)] = *val;
+    if s.load {
+        for (r, v) in vals.iter().enumerate().take(usize::from(nregs)) {
+            c.regs.v[usize::from(op.rd.wrapping_add(r as u8) & 31)] = *v;
         }
     }
-    if post {
+    if s.post {
         let inc = if op.rm == 31 {
-            u64::from(regs) * bytes
+            addr.wrapping_sub(base)
         } else {
             c.x(op.rm)
         };
@@ -737,23 +368,79 @@ fn ld1st1(c: &mut Core, op: &Op) -> Step {
     Ok(())
 }
 
-/// Build LD1/ST1 (multiple structures, 1-4 registers), with post-index.
-pub fn build_ld1st1(f: &Fields) -> Option<Op> {
-    let regs = match f.get("opcode") {
-        0b0111 => 1,
-        0b1010 => 2,
-        0b0110 => 3,
-        0b0010 => 4,
-        _ => return None,
-    };
-    let q = f.get("q");
+fn struct_op(f: &Fields, s: &Shape) -> Op {
     let post = f.word & (1 << 23) != 0;
     let rm = if post { f.get("rm") } else { 31 };
-    Some(Op {
+    Op {
         rd: (f.get("rt") & 31) as u8,
         rn: r_sp(f.get("rn")),
         rm: if rm == 31 { 31 } else { r_zr(rm) },
-        aux: q | (f.get("l") << 1) | (regs << 2) | (u32::from(post) << 5),
-        ..Op::new(ld1st1)
-    })
+        aux: Shape { post, ..*s }.pack(),
+        ..Op::new(ldst_struct)
+    }
+}
+
+/// Build LD1-LD4/ST1-ST4 (multiple structures), with post-index.
+pub fn build_ldst_multi(f: &Fields) -> Option<Op> {
+    let (regs, selem) = match f.get("opcode") {
+        0b0000 => (4, 4),
+        0b0010 => (4, 1),
+        0b0100 => (3, 3),
+        0b0110 => (3, 1),
+        0b0111 => (1, 1),
+        0b1000 => (2, 2),
+        0b1010 => (2, 1),
+        _ => return None,
+    };
+    let (q, size) = (f.get("q") == 1, f.get("size"));
+    if selem > 1 && size == 3 && !q {
+        return None;
+    }
+    Some(struct_op(
+        f,
+        &Shape {
+            q,
+            load: f.get("l") == 1,
+            post: false,
+            kind: 0,
+            size,
+            selem,
+            regs,
+            index: 0,
+        },
+    ))
+}
+
+/// Build LD1-LD4/ST1-ST4 (single structure) and LD1R-LD4R, with post-index.
+pub fn build_ldst_single(f: &Fields) -> Option<Op> {
+    let (q, l, r, opcode, s, size) = (
+        f.get("q"),
+        f.get("l") == 1,
+        f.get("r"),
+        f.get("opcode"),
+        f.get("s"),
+        f.get("size"),
+    );
+    let selem = (((opcode & 1) << 1) | r) + 1;
+    let (kind, esize, index) = match opcode >> 1 {
+        0 => (1, 0, (q << 3) | (s << 2) | size),
+        1 if size & 1 == 0 => (1, 1, (q << 2) | (s << 1) | (size >> 1)),
+        2 if size == 0 => (1, 2, (q << 1) | s),
+        2 if size == 1 && s == 0 => (1, 3, q),
+        3 if l && s == 0 => (2, size, 0),
+        _ => return None,
+    };
+    Some(struct_op(
+        f,
+        &Shape {
+            q: q == 1,
+            load: l,
+            post: false,
+            kind,
+            size: esize,
+            selem,
+            regs: selem,
+            index,
+        },
+    ))
 }

@@ -173,7 +173,10 @@ impl Core {
                 self.regs.pstate.daif = (v as u32) & DAIF_ALL;
                 end = true;
             }
-            k::FPCR => self.regs.fpcr = (v as u32) & 0x07ff_9f00,
+            // Cortex-A53 (Armv8.0): AHP, DN, FZ, RMode, Stride, Len; FZ16
+            // (FEAT_FP16) and the trap enables (no trapped FP exceptions) are
+            // RES0, as qemu-aarch64 -cpu cortex-a53 shows.
+            k::FPCR => self.regs.fpcr = (v as u32) & 0x07f7_0000,
             k::FPSR => self.regs.fpsr = (v as u32) & 0xf800_009f,
             k::TPIDR_EL0 => s.tpidr_el0 = v,
             k::TPIDRRO_EL0 => s.tpidrro_el0 = v,

@@ -4,9 +4,11 @@
 
 #![allow(dead_code)]
 
+pub mod gen_fp;
 pub mod gen_int;
 pub mod gen_mem;
 pub mod gen_simd;
+pub mod gen_vec;
 pub mod prog;
 
 use std::path::{Path, PathBuf};
