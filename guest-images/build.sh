@@ -241,7 +241,7 @@ toolchain_versions() {
 }
 
 input_files() { # every file the guest is built from, relative to $HERE
-	(cd "$HERE" && printf '%s\n' build.sh kernel.fragment init && find tests -type f -name '*.c' | LC_ALL=C sort)
+	(cd "$HERE" && printf '%s\n' build.sh kernel.fragment init && find tests -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort)
 }
 
 compute_hash() {
