@@ -227,6 +227,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         Box::new(console.clone()),
         a64::CpuProfile::default(),
     )?;
+    report_unmodelled(&vm);
     vm.keep_frames(args.screenshot.is_some());
     if args.no_dma_ledger {
         *vm.machine.dma.ledger.borrow_mut() = ledger::Ledger::disabled();
