@@ -142,6 +142,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         a64::CpuProfile::default(),
     )?;
     report_unmodelled(&vm);
+    let raw = RawTerminal::enter();
     let input = stdin_reader();
     let mut pending: Vec<u8> = Vec::new();
     let started = std::time::Instant::now();
@@ -150,7 +151,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         if !injected {
             injected = inject_when_ready(vm, &loaded.board, &console.text(), &args.inject);
         }
-        pending.extend(input.try_iter().flatten());
+        for msg in input.try_iter() {
+            match msg {
+                HostInput::Bytes(b) => pending.extend(b),
+                HostInput::Quit => return Some("ended by the user (Ctrl-A x)".to_string()),
+            }
+        }
         if let Some(uart) = &vm.machine.console {
             let mut uart = uart.borrow_mut();
             if uart.accepting_input() {
@@ -160,6 +166,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         }
         None
     });
+    drop(raw);
     print_summary(&summary, started.elapsed());
     let (_, verdict) = placement(&loaded.board, &console.text(), &vm, &[]);
     eprint!("{}", ledger::report::text(&verdict));
@@ -433,20 +440,84 @@ fn guest_imports(console: &str, driver: &str) -> Vec<(String, u64)> {
 /// Guest instructions between looks at host console input in `heapsoc run`.
 const INTERACTIVE_CHUNK: u64 = 2_000_000;
 
-/// Host stdin, read on a thread of its own, for the guest's console.
-fn stdin_reader() -> std::sync::mpsc::Receiver<Vec<u8>> {
+/// What the host's console gives the guest.
+enum HostInput {
+    Bytes(Vec<u8>),
+    /// The user pressed the escape sequence (Ctrl-A x).
+    Quit,
+}
+
+const CTRL_A: u8 = 0x01;
+
+/// Host stdin, read on a thread of its own, for the guest's console. Ctrl-A x ends the run
+/// (the terminal is raw, so Ctrl-C goes to the guest); Ctrl-A Ctrl-A sends one Ctrl-A.
+fn stdin_reader() -> std::sync::mpsc::Receiver<HostInput> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::Read;
         let mut buf = [0u8; 256];
         let mut stdin = std::io::stdin();
+        let mut escape = false;
         while let Ok(n) = stdin.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+            if n == 0 {
+                break;
+            }
+            let mut out = Vec::with_capacity(n);
+            for &b in &buf[..n] {
+                match (escape, b) {
+                    (false, CTRL_A) => escape = true,
+                    (false, b) => out.push(b),
+                    (true, b'x' | b'X') => {
+                        let _ = tx.send(HostInput::Bytes(out));
+                        let _ = tx.send(HostInput::Quit);
+                        return;
+                    }
+                    (true, b) => {
+                        escape = false;
+                        out.push(b);
+                    }
+                }
+            }
+            if tx.send(HostInput::Bytes(out)).is_err() {
                 break;
             }
         }
     });
     rx
+}
+
+/// The host terminal (fd 0) for raw mode.
+struct HostTty;
+
+// SAFETY: fd 0 is the process's stdin; `RawTerminal::enter` uses it only after checking it is
+// a terminal, and it stays open for the life of the process.
+unsafe impl vmm_sys_util::terminal::Terminal for HostTty {
+    fn tty_fd(&self) -> std::os::fd::RawFd {
+        0
+    }
+}
+
+/// Raw mode on the host terminal while the guest owns the console, restored on drop.
+struct RawTerminal;
+
+impl RawTerminal {
+    fn enter() -> Option<RawTerminal> {
+        use std::io::IsTerminal;
+        use vmm_sys_util::terminal::Terminal;
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        HostTty.set_raw_mode().ok()?;
+        eprintln!("heapsoc: the terminal is the guest's console; Ctrl-A x ends the run");
+        Some(RawTerminal)
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        use vmm_sys_util::terminal::Terminal;
+        let _ = HostTty.set_canon_mode();
+    }
 }
 
 /// Guest instructions between checks of the console and the UNDEFINED counters.
