@@ -264,3 +264,26 @@ fn transfer_reads_the_backing_and_bad_ids_are_errors() {
         .sum::<u64>();
     assert_eq!(transfers, 2, "attach gave the buffer, the transfer read it");
 }
+
+#[test]
+fn a_request_claiming_gigabytes_is_refused_without_allocating_them() {
+    let mut rig = rig();
+    bring_up(&mut rig);
+    let m = &rig.mem;
+    m.write_obj(CMD, GuestAddress(DESC)).expect("d0 addr");
+    m.write_obj(0x8000_0000u32, GuestAddress(DESC + 8))
+        .expect("d0 len: 2 GiB");
+    m.write_obj(0u16, GuestAddress(DESC + 12))
+        .expect("d0 flags");
+    m.write_obj(0u16, GuestAddress(AVAIL + 4)).expect("ring");
+    m.write_obj(1u16, GuestAddress(AVAIL + 2))
+        .expect("avail idx");
+    w(&mut rig.dev, 0x050, 0);
+    let used_idx: u16 = rig.mem.read_obj(GuestAddress(USED + 2)).expect("used idx");
+    assert_eq!(used_idx, 1, "the request is completed, empty");
+    assert!(
+        rig.dev.errors.iter().any(|e| e.contains("exceeds")),
+        "{:?}",
+        rig.dev.errors
+    );
+}

@@ -15,6 +15,9 @@ use crate::irq::IrqLine;
 
 const MAGIC: u32 = 0x7472_6976;
 const QUEUE_MAX: u16 = 256;
+/// Largest device-readable part of one request the transport gathers (a blob with 65536
+/// scatter entries is 1 MiB).
+const MAX_REQUEST: u64 = 4 << 20;
 const STATUS_FAILED: u32 = 0x80;
 const INT_USED: u32 = 1;
 
@@ -166,8 +169,17 @@ impl<D: VirtioDevice> VirtioMmio<D> {
                 }
             }
             let total: u64 = readable.iter().map(|r| r.size).sum();
-            req.input = vec![0; usize::try_from(total).unwrap_or(0)];
-            if let Err(e) = self.dma.read(
+            if total > MAX_REQUEST {
+                // A guest can claim any length; the host must not allocate it.
+                self.errors.push(format!(
+                    "queue {index}: request of {total} bytes exceeds {MAX_REQUEST}: answered empty"
+                ));
+                readable.clear();
+            }
+            req.input = vec![0; usize::try_from(total.min(MAX_REQUEST)).unwrap_or(0)];
+            if readable.is_empty() {
+                req.input.clear();
+            } else if let Err(e) = self.dma.read(
                 &readable,
                 Purpose::Control,
                 "virtqueue request",
