@@ -89,7 +89,12 @@ pub struct Ledger {
     /// When false, `record` only counts (to measure the ledger's own cost).
     enabled: bool,
     dropped: u64,
+    /// Distinct accesses not kept because the ledger was full.
+    overflow: u64,
 }
+
+/// Distinct records kept at most: a guest cannot make the host's memory grow without bound.
+pub const MAX_RECORDS: usize = 1 << 20;
 
 impl Ledger {
     /// A recording ledger.
@@ -98,6 +103,7 @@ impl Ledger {
             records: Vec::new(),
             enabled: true,
             dropped: 0,
+            overflow: 0,
         }
     }
 
@@ -141,7 +147,16 @@ impl Ledger {
                 return;
             }
         }
+        if self.records.len() >= MAX_RECORDS {
+            self.overflow += 1;
+            return;
+        }
         self.records.push(rec);
+    }
+
+    /// Distinct accesses not recorded because the ledger held [`MAX_RECORDS`] already.
+    pub fn overflowed(&self) -> u64 {
+        self.overflow
     }
 
     /// The records, in order of first access.

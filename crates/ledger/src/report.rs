@@ -68,7 +68,9 @@ pub struct Placement {
     pub heaps: Vec<HeapSummary>,
     pub regions: Vec<Region>,
     pub findings: Vec<Finding>,
-    /// No finding.
+    /// Distinct accesses the ledger could not keep (it was full): the verdict is incomplete.
+    pub unrecorded: u64,
+    /// No finding, and nothing left unrecorded.
     pub passed: bool,
 }
 
@@ -131,7 +133,8 @@ pub fn build(board: &Board, map: &MemoryMap, ledger: &Ledger, rules: &[Rule]) ->
         }
     }
     Placement {
-        passed: findings.is_empty(),
+        passed: findings.is_empty() && ledger.overflowed() == 0,
+        unrecorded: ledger.overflowed(),
         heaps: Vec::new(),
         devices,
         regions: map.regions.clone(),
@@ -288,7 +291,14 @@ pub fn text(p: &Placement) -> String {
             banks.join(", ")
         );
     }
-    if p.findings.is_empty() {
+    if p.unrecorded > 0 {
+        let _ = writeln!(
+            o,
+            "  {} distinct device accesses were not recorded (the ledger was full): the verdict is incomplete",
+            p.unrecorded
+        );
+    }
+    if p.passed {
         o.push_str("verdict: pass (no finding)\n");
     } else {
         let _ = writeln!(o, "verdict: FAIL ({} finding(s))", p.findings.len());

@@ -36,6 +36,8 @@ pub const RESP_ERR_INVALID_PARAMETER: u32 = 0x1205;
 const HDR: usize = 24;
 const FLAG_FENCE: u32 = 1;
 const MAX_ENTRIES: u32 = 1 << 16;
+/// Resources alive at once: the guest cannot make the host keep more.
+const MAX_RESOURCES: usize = 4096;
 /// Largest host-side copy of a 2D resource: a guest cannot make the host allocate more.
 const MAX_RESOURCE_BYTES: u64 = 64 << 20;
 
@@ -159,7 +161,7 @@ impl Gpu {
                 if id == 0 || self.resources.iter().any(|r| r.id == id) {
                     return (RESP_ERR_INVALID_RESOURCE_ID, Vec::new());
                 }
-                if size > MAX_RESOURCE_BYTES {
+                if size > MAX_RESOURCE_BYTES || self.resources.len() >= MAX_RESOURCES {
                     return (RESP_ERR_OUT_OF_MEMORY, Vec::new());
                 }
                 self.resources.push(Resource {
@@ -185,6 +187,9 @@ impl Gpu {
                 // Only guest blobs exist without virgl.
                 if mem != 1 {
                     return bad;
+                }
+                if self.resources.len() >= MAX_RESOURCES {
+                    return (RESP_ERR_OUT_OF_MEMORY, Vec::new());
                 }
                 let Some(backing) = entries(b, HDR + 32, n) else {
                     return bad;
