@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// Stop after this many guest instructions.
     #[arg(long, default_value_t = 20_000_000_000)]
     pub max_insns: u64,
+    /// Tie guest time to the host clock while the guest idles (interactive use; runs are
+    /// then not deterministic). Without it an idle guest's time jumps to its next timer.
+    #[arg(long)]
+    pub realtime: bool,
     /// Inject a memory error once the guest runs /init: `ce@ADDR` (correctable) or
     /// `ue@ADDR` (uncorrectable), ADDR guest-physical (repeatable).
     #[arg(long, value_name = "KIND@ADDR", value_parser = parse_injection)]

@@ -142,6 +142,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         a64::CpuProfile::default(),
     )?;
     report_unmodelled(&vm);
+    vm.set_realtime(args.realtime);
     let raw = RawTerminal::enter();
     let input = stdin_reader();
     let mut pending: Vec<u8> = Vec::new();

@@ -159,6 +159,9 @@ pub struct Vm {
     /// When set, the first display's newest distinct frame (mode and RGB pixels).
     keep_frames: bool,
     last_frame: Option<(devices::pl111::Mode, Vec<u8>)>,
+    counter_hz: u64,
+    /// With `--realtime`: the host instant and guest counter the guest clock is tied to.
+    realtime: Option<(std::time::Instant, u64)>,
 }
 
 impl std::fmt::Debug for Vm {
@@ -290,6 +293,8 @@ impl Vm {
             vtimer_intid: ppi(2),
             keep_frames: false,
             last_frame: None,
+            counter_hz,
+            realtime: None,
         })
     }
 
@@ -312,6 +317,28 @@ impl Vm {
     /// are kept and one was shown.
     pub fn last_frame(&self) -> Option<&(devices::pl111::Mode, Vec<u8>)> {
         self.last_frame.as_ref()
+    }
+
+    /// Ties guest time to the host clock while the guest idles (interactive use): WFI no
+    /// longer skips ahead, it waits; an idle guest with nothing armed hands control back to
+    /// the runner every 10 ms so that console input can wake it. Busy guests still run as
+    /// fast as they can. Runs are then no longer deterministic.
+    pub fn set_realtime(&mut self, on: bool) {
+        self.realtime = on.then(|| (std::time::Instant::now(), self.cpu.core.counter()));
+    }
+
+    /// Waits on the host clock towards counter value `target` (at most 10 ms), then moves
+    /// the guest counter to where the host clock is.
+    fn idle_in_real_time(&mut self, start: std::time::Instant, start_counter: u64, target: u64) {
+        let hz = self.counter_hz.max(1) as f64;
+        let host_counter =
+            |t: std::time::Instant| start_counter + (t.elapsed().as_secs_f64() * hz) as u64;
+        let now = host_counter(start);
+        if now < target {
+            let ticks = (target - now).min(self.counter_hz / 100);
+            std::thread::sleep(std::time::Duration::from_secs_f64(ticks as f64 / hz));
+        }
+        self.cpu.advance_counter_to(host_counter(start).min(target));
     }
 
     fn sync_devices(&mut self) {
@@ -399,6 +426,14 @@ impl Vm {
                         .into_iter()
                         .flatten()
                         .min();
+                    if let Some((start, start_counter)) = self.realtime {
+                        self.idle_in_real_time(start, start_counter, next.unwrap_or(u64::MAX));
+                        if next.is_none() {
+                            // Back to the runner, which may have console input to deliver.
+                            break Stop::InsnLimit;
+                        }
+                        continue;
+                    }
                     match next {
                         Some(t) => self.cpu.advance_counter_to(t),
                         None => {
