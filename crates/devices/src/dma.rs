@@ -24,6 +24,28 @@ pub struct DmaContext {
     pub ledger: Rc<RefCell<Ledger>>,
     /// Guest counter ticks, advanced by the machine.
     pub now: Rc<Cell<u64>>,
+    /// Guest RAM devices wrote since the CPU last looked: code decoded from there is stale.
+    pub written: Rc<RefCell<WrittenRanges>>,
+}
+
+/// Ranges written by devices, for the CPU's decoded-code cache.
+#[derive(Debug, Default)]
+pub struct WrittenRanges {
+    pub ranges: Vec<Range>,
+    /// More ranges than are worth keeping: drop all decoded code instead.
+    pub overflow: bool,
+}
+
+impl WrittenRanges {
+    const MAX: usize = 1024;
+
+    fn add(&mut self, r: Range) {
+        if self.ranges.len() >= Self::MAX {
+            self.overflow = true;
+        } else {
+            self.ranges.push(r);
+        }
+    }
 }
 
 /// One device's DMA handle.
@@ -124,6 +146,12 @@ impl Dma {
         data: &[u8],
     ) -> Result<(), DmaError> {
         self.touch(segments, Direction::Write, purpose, buffer);
+        {
+            let mut written = self.ctx.written.borrow_mut();
+            for seg in segments {
+                written.add(*seg);
+            }
+        }
         self.each_segment(segments, data.len(), |mem, addr, span| {
             mem.write_slice(&data[span], addr).is_ok()
         })

@@ -280,6 +280,7 @@ mod tests {
         let memory =
             GuestMemoryMmap::from_ranges(&[(GuestAddress(0x5800_0000), 0x40_0000)]).expect("ram");
         let ctx = DmaContext {
+            written: Default::default(),
             memory,
             ledger: Rc::new(RefCell::new(Ledger::new())),
             now: Rc::new(Cell::new(0)),

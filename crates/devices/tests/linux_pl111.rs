@@ -57,6 +57,7 @@ fn rig() -> Rig {
     let memory = GuestMemoryMmap::from_ranges(&[(GuestAddress(FB), 0x40_0000)]).expect("ram");
     let ledger = Rc::new(RefCell::new(Ledger::new()));
     let ctx = DmaContext {
+        written: Default::default(),
         memory,
         ledger: ledger.clone(),
         now: Rc::new(Cell::new(0)),

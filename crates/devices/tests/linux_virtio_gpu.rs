@@ -133,6 +133,7 @@ fn machine() -> Driver {
     let mem = GuestMemoryMmap::from_ranges(&[(GuestAddress(RAM), RAM_SIZE as usize)]).expect("ram");
     let ledger = Rc::new(RefCell::new(Ledger::new()));
     let ctx = DmaContext {
+        written: Default::default(),
         memory: mem.clone(),
         ledger: ledger.clone(),
         now: Rc::new(Cell::new(0)),

@@ -23,6 +23,7 @@ struct Rig {
     dev: VirtioMmio<Gpu>,
     mem: GuestMemoryMmap,
     ledger: Rc<RefCell<Ledger>>,
+    written: Rc<RefCell<devices::dma::WrittenRanges>>,
     irq: IrqLog,
     avail_idx: u16,
 }
@@ -40,7 +41,9 @@ fn r(d: &mut dyn MmioDevice, off: u64) -> u32 {
 fn rig() -> Rig {
     let mem = GuestMemoryMmap::from_ranges(&[(GuestAddress(RAM), 0x40_0000)]).expect("ram");
     let ledger = Rc::new(RefCell::new(Ledger::new()));
+    let written: Rc<RefCell<devices::dma::WrittenRanges>> = Rc::default();
     let ctx = DmaContext {
+        written: written.clone(),
         memory: mem.clone(),
         ledger: ledger.clone(),
         now: Rc::new(Cell::new(0)),
@@ -56,6 +59,7 @@ fn rig() -> Rig {
         dev,
         mem,
         ledger,
+        written,
         irq,
         avail_idx: 0,
     }
@@ -169,6 +173,10 @@ fn display_info_reports_the_scanout_and_raises_the_interrupt() {
         1024
     );
     assert!(rig.irq.level());
+    assert!(
+        rig.written.borrow().ranges.iter().any(|r| r.base == RESP),
+        "the response the device wrote is reported for the CPU's code cache"
+    );
     w(&mut rig.dev, 0x064, 1);
     assert!(!rig.irq.level());
 }

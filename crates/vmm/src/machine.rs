@@ -225,6 +225,7 @@ pub fn build(
 ) -> Result<Machine, MachineError> {
     let memory = guest_memory(board)?;
     let dma = DmaContext {
+        written: Default::default(),
         memory: memory.clone(),
         ledger: Rc::new(RefCell::new(Ledger::new())),
         now: Rc::new(Cell::new(0)),

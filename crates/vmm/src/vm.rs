@@ -254,8 +254,10 @@ impl Vm {
                     message: e.to_string(),
                 })?;
             // SAFETY: the mapping belongs to `machine.memory`, which the Vm owns and which
-            // outlives `cpu` (declared before it, so dropped after); the CPU is the only
-            // user of these pointers while it runs, devices touch RAM between slices.
+            // outlives `cpu` (declared before it, so dropped after). Nothing holds Rust
+            // references into guest RAM: devices and the loader reach it through
+            // vm-memory's volatile copies, on this thread, and what they write is passed to
+            // `invalidate_code` before the CPU runs on.
             unsafe {
                 cpu.core
                     .mem
@@ -342,6 +344,16 @@ impl Vm {
     }
 
     fn sync_devices(&mut self) {
+        {
+            // Device DMA into guest RAM: decoded code there is stale.
+            let mut written = self.machine.dma.written.borrow_mut();
+            if std::mem::take(&mut written.overflow) {
+                self.cpu.flush_all();
+            }
+            for r in written.ranges.drain(..) {
+                self.cpu.invalidate_code(r.base, r.size);
+            }
+        }
         let now = self.cpu.core.counter();
         self.machine.dma.now.set(now);
         for d in &self.machine.displays {
