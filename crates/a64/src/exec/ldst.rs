@@ -155,14 +155,21 @@ fn write_v<const N: usize>(c: &mut Core, a: u64, v: u128, el: u8) -> Result<(), 
     }
 }
 
-fn ldv<const M: u8, const N: usize>(c: &mut Core, op: &Op) -> Step {
+/// The preamble of every FP/SIMD register load/store: the CPACR_EL1.FPEN trap, the SP
+/// alignment check, then the effective address.
+#[inline(always)]
+fn fp_ea<const M: u8>(c: &mut Core, op: &Op) -> Result<u64, Flow> {
     if !fp_enabled(c) {
         return Err(fp_trap(c));
     }
     if M != LIT {
         sp_check(c, op)?;
     }
-    let a = ea::<M>(c, op);
+    Ok(ea::<M>(c, op))
+}
+
+fn ldv<const M: u8, const N: usize>(c: &mut Core, op: &Op) -> Step {
+    let a = fp_ea::<M>(c, op)?;
     let v = read_v::<N>(c, a, el_of::<M>(c))?;
     writeback::<M>(c, op, a);
     c.regs.v[usize::from(op.rd & 31)] = v;
@@ -170,13 +177,7 @@ fn ldv<const M: u8, const N: usize>(c: &mut Core, op: &Op) -> Step {
 }
 
 fn stv<const M: u8, const N: usize>(c: &mut Core, op: &Op) -> Step {
-    if !fp_enabled(c) {
-        return Err(fp_trap(c));
-    }
-    if M != LIT {
-        sp_check(c, op)?;
-    }
-    let a = ea::<M>(c, op);
+    let a = fp_ea::<M>(c, op)?;
     let v = c.regs.v[usize::from(op.rd & 31)];
     write_v::<N>(c, a, v, el_of::<M>(c))?;
     writeback::<M>(c, op, a);
@@ -398,13 +399,7 @@ fn stp<const M: u8, const N: usize>(c: &mut Core, op: &Op) -> Step {
 }
 
 fn ldpv<const M: u8, const N: usize>(c: &mut Core, op: &Op) -> Step {
-    if !fp_enabled(c) {
-        return Err(fp_trap(c));
-    }
-    if M != LIT {
-        sp_check(c, op)?;
-    }
-    let a = ea::<M>(c, op);
+    let a = fp_ea::<M>(c, op)?;
     let el = c.regs.pstate.el;
     let v1 = read_v::<N>(c, a, el)?;
     let v2 = read_v::<N>(c, a.wrapping_add(N as u64), el)?;
@@ -415,13 +410,7 @@ fn ldpv<const M: u8, const N: usize>(c: &mut Core, op: &Op) -> Step {
 }
 
 fn stpv<const M: u8, const N: usize>(c: &mut Core, op: &Op) -> Step {
-    if !fp_enabled(c) {
-        return Err(fp_trap(c));
-    }
-    if M != LIT {
-        sp_check(c, op)?;
-    }
-    let a = ea::<M>(c, op);
+    let a = fp_ea::<M>(c, op)?;
     let el = c.regs.pstate.el;
     let v1 = c.regs.v[usize::from(op.rd & 31)];
     let v2 = c.regs.v[usize::from(op.ra & 31)];
