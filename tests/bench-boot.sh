@@ -21,10 +21,10 @@ for plan in none selftest all; do
 	qi="" hi=""
 	# Instructions from one run with the counting plugin (which slows QEMU down), wall times
 	# from runs without it.
-	out=$(tests/qemu-reference.sh --plan "$plan" --insns 2>&1 | tail -n 30)
+	out=$(tests/qemu-reference.sh --plan "$plan" --insns 2>&1)
 	qi=$(sed -n 's/.*guest instructions: \([0-9]*\).*/\1/p' <<<"$out" | tail -n 1)
 	for _ in $(seq "$RUNS"); do
-		out=$(tests/qemu-reference.sh --plan "$plan" 2>&1 | tail -n 30)
+		out=$(tests/qemu-reference.sh --plan "$plan" 2>&1)
 		qs+=("$(sed -n 's/.*QEMU exited with status [0-9]* after \([0-9.]*\) s wall.*/\1/p' <<<"$out" | tail -n 1)")
 		err=$("$HEAPSOC" test --quiet --plan "$plan" 2>&1 >/dev/null || true)
 		hs+=("$(sed -n 's/.*instructions (\([0-9.]*\) s wall.*/\1/p' <<<"$err")")
