@@ -113,16 +113,8 @@ pub fn build(board: &Board, map: &MemoryMap, ledger: &Ledger, rules: &[Rule]) ->
         d.bytes += rec.bytes();
         for seg in &rec.segments {
             for place in map.place(*seg) {
-                match place.bank.map(|b| &map.banks[b]) {
-                    None => d.outside_ram_bytes += place.range.size,
-                    Some(bank) => match d.banks.iter_mut().find(|s| s.bank == bank.name) {
-                        Some(s) => s.bytes += place.range.size,
-                        None => d.banks.push(BankShare {
-                            bank: bank.name.clone(),
-                            ecc: bank.ecc.protected(),
-                            bytes: place.range.size,
-                        }),
-                    },
+                if !add_to_bank(&mut d.banks, map, &place) {
+                    d.outside_ram_bytes += place.range.size;
                 }
                 if let Some(r) = place.region.map(|r| &map.regions[r]) {
                     if !d.pools.contains(&r.name) {
@@ -142,20 +134,20 @@ pub fn build(board: &Board, map: &MemoryMap, ledger: &Ledger, rules: &[Rule]) ->
     }
 }
 
-fn add_share(banks: &mut Vec<BankShare>, map: &MemoryMap, seg: Range) {
-    for place in map.place(seg) {
-        let Some(bank) = place.bank.map(|b| &map.banks[b]) else {
-            continue;
-        };
-        match banks.iter_mut().find(|s| s.bank == bank.name) {
-            Some(s) => s.bytes += place.range.size,
-            None => banks.push(BankShare {
-                bank: bank.name.clone(),
-                ecc: bank.ecc.protected(),
-                bytes: place.range.size,
-            }),
-        }
+/// Adds `place`'s bytes to its bank's share; false if it is outside RAM.
+fn add_to_bank(banks: &mut Vec<BankShare>, map: &MemoryMap, place: &crate::map::Place) -> bool {
+    let Some(bank) = place.bank.map(|b| &map.banks[b]) else {
+        return false;
+    };
+    match banks.iter_mut().find(|s| s.bank == bank.name) {
+        Some(s) => s.bytes += place.range.size,
+        None => banks.push(BankShare {
+            bank: bank.name.clone(),
+            ecc: bank.ecc.protected(),
+            bytes: place.range.size,
+        }),
     }
+    true
 }
 
 /// Attributes `device`'s buffers whose ledger name starts with `prefix` to heaps: the guest
@@ -204,7 +196,9 @@ pub fn attribute_to_heaps(
         h.bytes += rec.bytes();
         h.contiguous &= rec.contiguous();
         for seg in &rec.segments {
-            add_share(&mut h.banks, map, *seg);
+            for place in map.place(*seg) {
+                add_to_bank(&mut h.banks, map, &place);
+            }
         }
     }
     out
