@@ -126,22 +126,8 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 }
 
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
-    let loaded = load(&args.board)?;
-    print_warnings(&loaded);
-    let (kernel_path, initrd_path) = guest_files(args)?;
-    let kernel = read(&kernel_path)?;
-    let initrd = initrd_path.as_deref().map(read).transpose()?;
     let console = devices::console::Capture::new(true);
-    let mut vm = vmm::vm::Vm::boot(
-        &loaded.board,
-        &loaded.tree,
-        (&kernel_path.display().to_string(), &kernel),
-        initrd.as_deref(),
-        args.bootargs.clone(),
-        Box::new(console.clone()),
-        a64::CpuProfile::default(),
-    )?;
-    report_unmodelled(&vm);
+    let (loaded, mut vm) = boot(args, args.bootargs.clone(), &console)?;
     vm.set_realtime(args.realtime);
     let raw = RawTerminal::enter();
     let input = stdin_reader();
@@ -180,6 +166,31 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     )
 }
 
+/// Reads the board and the guest, builds the machine and loads the guest; lists what the
+/// machine does not model.
+fn boot(
+    args: &RunArgs,
+    bootargs: Option<String>,
+    console: &devices::console::Capture,
+) -> Result<(Loaded, vmm::vm::Vm)> {
+    let loaded = load(&args.board)?;
+    print_warnings(&loaded);
+    let (kernel_path, initrd_path) = guest_files(args)?;
+    let kernel = read(&kernel_path)?;
+    let initrd = initrd_path.as_deref().map(read).transpose()?;
+    let vm = vmm::vm::Vm::boot(
+        &loaded.board,
+        &loaded.tree,
+        (&kernel_path.display().to_string(), &kernel),
+        initrd.as_deref(),
+        bootargs,
+        Box::new(console.clone()),
+        a64::CpuProfile::default(),
+    )?;
+    report_unmodelled(&vm);
+    Ok((loaded, vm))
+}
+
 fn report_unmodelled(vm: &vmm::vm::Vm) {
     for u in &vm.machine.unmodelled {
         eprintln!(
@@ -213,12 +224,6 @@ fn print_summary(summary: &vmm::vm::RunSummary, wall: std::time::Duration) {
 }
 
 pub fn test(args: &TestArgs) -> Result<ExitCode> {
-    let loaded = load(&args.run.board)?;
-    print_warnings(&loaded);
-    let board = &loaded.board;
-    let (kernel_path, initrd_path) = guest_files(&args.run)?;
-    let kernel = read(&kernel_path)?;
-    let initrd = initrd_path.as_deref().map(read).transpose()?;
     let bootargs = args.run.bootargs.clone().unwrap_or_else(|| {
         format!(
             "console=ttyAMA0 earlycon panic=-1 heapsoc.test={}",
@@ -226,16 +231,8 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         )
     });
     let console = devices::console::Capture::new(!args.quiet);
-    let mut vm = vmm::vm::Vm::boot(
-        board,
-        &loaded.tree,
-        (&kernel_path.display().to_string(), &kernel),
-        initrd.as_deref(),
-        Some(bootargs),
-        Box::new(console.clone()),
-        a64::CpuProfile::default(),
-    )?;
-    report_unmodelled(&vm);
+    let (loaded, mut vm) = boot(&args.run, Some(bootargs), &console)?;
+    let board = &loaded.board;
     vm.keep_frames(args.screenshot.is_some());
     if args.no_dma_ledger {
         *vm.machine.dma.ledger.borrow_mut() = ledger::Ledger::disabled();
