@@ -11,7 +11,14 @@
 #   5. a kernel panic ends the run at once, non-zero, naming the panic;
 #   6. `heapsoc run` gives the guest's shell the host's stdin and returns when it powers off;
 #   7. a memory error injected into the ECC bank is reported by the guest's EDAC driver through
-#      the DMC-520, one injected into the non-ECC bank corrupts silently.
+#      the DMC-520, one injected into the non-ECC bank corrupts silently;
+#   8. JUnit names each kselftest case after its heap and test (stable across boards);
+#   9. `--kernel` alone boots with the default guest's initramfs (and says so);
+#  10. a kernel Image cut short stops within seconds with an exception-loop error naming the PC,
+#      the vector and the truncated Image, instead of running out the instruction budget;
+#  11. the guest tests pass on other valid boards: without a DT CMA pool (the kernel's default
+#      area must hold the kselftest's 32 x 1 MiB) and with RAM and a pool above 4 GiB (the PL111,
+#      a 32-bit DMA master, bounces or refuses what lies there).
 # Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -142,4 +149,35 @@ grep -q 'EDAC driver reported: EDAC MC0: 1 CE' "$WORK/ecc-error.err" || fail "th
 grep -q '0x50000100 in memory@50000000 (non-ECC): the data was corrupted silently' "$WORK/ecc-error.err" ||
 	fail "the non-ECC injection was not reported as silent corruption"
 echo "heapsoc-boot: ECC error injection: $(grep -m1 -o 'EDAC MC0: 1 CE [^(]*' "$WORK/ecc-error.err")"
+
+for name in "system: allocation and importing: Import buffer" \
+	"display-cma@58000000: expected error cases: Error expected on invalid heap flags (2)"; do
+	grep -qF "name=\"$name\"" "$WORK/junit.xml" || fail "JUnit has no case named '$name'"
+done
+echo "heapsoc-boot: JUnit cases are named after heap and test, e.g. 'system: allocation and importing: Import buffer'"
+
+GUEST=$(guest-images/build.sh --print-dir)
+run kernel-only --dtb device-trees/heap-soc.dts --kernel "$GUEST/Image" --plan none
+[ "$(cat "$WORK/kernel-only.rc")" = 0 ] || fail "--kernel without --initrd did not boot to the heap tests' /init"
+grep -q "default guest's initramfs" "$WORK/kernel-only.err" || fail "--kernel alone: no note about the initramfs used"
+echo "heapsoc-boot: --kernel alone boots with the default guest's initramfs"
+
+head -c 100000 "$GUEST/Image" >"$WORK/truncated.Image"
+t0=$(date +%s)
+run truncated --dtb device-trees/heap-soc.dts --kernel "$WORK/truncated.Image" --plan none
+t1=$(date +%s)
+[ "$(cat "$WORK/truncated.rc")" != 0 ] || fail "a truncated Image passed"
+grep -q 'exception loop: .* at pc 0x.* to vector 0x.*truncated' "$WORK/truncated.err" ||
+	fail "a truncated Image did not stop with an exception-loop error naming pc, vector and the truncation"
+[ $((t1 - t0)) -le 20 ] || fail "the truncated Image took $((t1 - t0)) s to stop"
+echo "heapsoc-boot: truncated Image stopped in $((t1 - t0)) s: $(grep -m1 -o 'exception loop: [^;]*' "$WORK/truncated.err")"
+
+run no-cma --dtb tests/boards/no-cma-pool.dts --plan selftest
+[ "$(cat "$WORK/no-cma.rc")" = 0 ] || fail "the kselftest failed on a board without a DT CMA pool"
+echo "heapsoc-boot: board without a DT CMA pool: $(grep -m1 -o 'Totals: pass:[0-9]* fail:[0-9]*' "$WORK/no-cma.out")"
+run highmem --dtb tests/boards/highmem.dts --plan display
+[ "$(cat "$WORK/highmem.rc")" = 0 ] || fail "heap-display failed on a board with RAM above 4 GiB"
+refused=$(grep -c 'pl111: .* PRIME import refused with E' "$WORK/highmem.out" || true)
+[ "$refused" -gt 0 ] || fail "on the board with RAM above 4 GiB no PL111 import was refused (is the pool above 4 GiB used?)"
+echo "heapsoc-boot: board with RAM above 4 GiB: heap-display passes, $refused PL111 import(s) refused as the board predicts"
 echo "heapsoc-boot: PASS"

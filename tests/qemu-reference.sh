@@ -299,7 +299,11 @@ ppm_frame() {
 
 # ---- boot ----
 # shellcheck disable=SC2054 # commas are QEMU's option syntax
-QEMU_CMD=("$QEMU" -M virt,gic-version=3 -cpu cortex-a53 -m 512M -nographic -no-reboot
+# -nodefaults: none of virt's default devices (its NIC wants an option ROM, efi-virtio.rom, from
+# the ipxe-qemu package that a --no-install-recommends install lacks); the console is the one
+# serial port, on stdio; -nic none says it again for the network.
+QEMU_CMD=("$QEMU" -M virt,gic-version=3 -cpu cortex-a53 -m 512M -no-reboot
+	-nodefaults -nic none -display none -serial stdio
 	"${GPU_OPTS[@]}"
 	-global virtio-mmio.force-legacy=false
 	-device "virtio-gpu-device,bus=$GPU_BUS,blob=$GPU_BLOB"

@@ -552,8 +552,9 @@ static int check_pool(const char *heap, struct cma_area *a)
 
 	if (!a->dt_node[0]) {
 		bank = bank_of(dbase, dsize);
-		tap(bank != NULL, "%s: CMA area %s 0x%llx+0x%llx (no DT node) inside %s", heap, a->name,
-		    (unsigned long long)dbase, (unsigned long long)dsize, bank ? bank : "no /memory bank");
+		diag("%s: CMA area %s 0x%llx+0x%llx (no DT node) inside %s", heap, a->name,
+		     (unsigned long long)dbase, (unsigned long long)dsize, bank ? bank : "no /memory bank");
+		tap(bank != NULL, "%s: CMA area %s inside a /memory bank", heap, a->name);
 		return bank ? 0 : -1;
 	}
 	snprintf(node, sizeof(node), DT "/reserved-memory/%s", a->dt_node);
@@ -563,11 +564,12 @@ static int check_pool(const char *heap, struct cma_area *a)
 		/* static pool: the kernel's CMA area must be exactly the DT region */
 		bank = bank_of(reg[0].base, reg[0].size);
 		a->pool = reg[0];
+		diag("%s: pool %s: DT reg 0x%llx+0x%llx, debugfs 0x%llx+0x%llx, in %s", heap,
+		     a->dt_node, (unsigned long long)reg[0].base, (unsigned long long)reg[0].size,
+		     (unsigned long long)dbase, (unsigned long long)dsize,
+		     bank ? bank : "no /memory bank");
 		tap(reg[0].base == dbase && reg[0].size == dsize && bank,
-		    "%s: pool %s = DT reg 0x%llx+0x%llx (debugfs 0x%llx+0x%llx) inside %s", heap,
-		    a->dt_node, (unsigned long long)reg[0].base, (unsigned long long)reg[0].size,
-		    (unsigned long long)dbase, (unsigned long long)dsize,
-		    bank ? bank : "no /memory bank");
+		    "%s: pool %s is its DT reg, inside a /memory bank", heap, a->dt_node);
 		return 0;
 	}
 	/* dynamic pool: placed by the kernel inside alloc-ranges (or anywhere in RAM) */
@@ -579,18 +581,18 @@ static int check_pool(const char *heap, struct cma_area *a)
 	if (n > 0) {
 		const char *rbank = i < n ? bank_of(ranges[i].base, ranges[i].size) : NULL;
 
-		tap(i < n && rbank,
-		    "%s: dynamic pool %s at 0x%llx+0x%llx inside alloc-ranges 0x%llx+0x%llx (%s)", heap,
-		    a->dt_node, (unsigned long long)dbase, (unsigned long long)dsize,
-		    (unsigned long long)(i < n ? ranges[i].base : ranges[0].base),
-		    (unsigned long long)(i < n ? ranges[i].size : ranges[0].size),
-		    rbank ? rbank : "alloc-ranges not inside one /memory bank");
+		diag("%s: dynamic pool %s at 0x%llx+0x%llx, alloc-ranges 0x%llx+0x%llx (%s)", heap,
+		     a->dt_node, (unsigned long long)dbase, (unsigned long long)dsize,
+		     (unsigned long long)(i < n ? ranges[i].base : ranges[0].base),
+		     (unsigned long long)(i < n ? ranges[i].size : ranges[0].size),
+		     rbank ? rbank : "alloc-ranges not inside one /memory bank");
+		tap(i < n && rbank, "%s: dynamic pool %s inside its alloc-ranges", heap, a->dt_node);
 		return i < n ? 0 : -1;
 	}
 	bank = bank_of(dbase, dsize);
-	tap(bank != NULL, "%s: dynamic pool %s at 0x%llx+0x%llx (no alloc-ranges) inside %s", heap,
-	    a->dt_node, (unsigned long long)dbase, (unsigned long long)dsize,
-	    bank ? bank : "no /memory bank");
+	diag("%s: dynamic pool %s at 0x%llx+0x%llx (no alloc-ranges) in %s", heap, a->dt_node,
+	     (unsigned long long)dbase, (unsigned long long)dsize, bank ? bank : "no /memory bank");
+	tap(bank != NULL, "%s: dynamic pool %s inside a /memory bank", heap, a->dt_node);
 	return bank ? 0 : -1;
 }
 
@@ -616,8 +618,9 @@ static void test_heap(const char *heap)
 	}
 	if (cma_name[0]) {
 		if (cma_load(cma_name, &area)) {
-			tap(0, "%s: CMA debugfs %s/%s unreadable (CONFIG_CMA_DEBUGFS, debugfs mounted?)", heap,
-			    CMA_DEBUGFS, cma_name);
+			diag("%s: CMA debugfs %s/%s unreadable (CONFIG_CMA_DEBUGFS, debugfs mounted?)",
+			     heap, CMA_DEBUGFS, cma_name);
+			tap(0, "%s: CMA debugfs readable", heap);
 			return;
 		}
 		find_rmem_node(cma_name, 0, area.dt_node, sizeof(area.dt_node));
@@ -636,7 +639,8 @@ static void test_heap(const char *heap)
 	snprintf(path, sizeof(path), HEAP_DIR "/%s", heap);
 	heap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (heap_fd < 0) {
-		tap(0, "%s: open %s: %s", heap, path, strerror(errno));
+		diag("%s: open %s: %s", heap, path, strerror(errno));
+		tap(0, "%s: open the heap", heap);
 		return;
 	}
 
@@ -645,7 +649,7 @@ static void test_heap(const char *heap)
 		uint64_t npages = len / page_size, phys = 0, phys2 = 0;
 		char where[64];
 		uint32_t *before[MAX_RANGES] = { 0 }, *after[MAX_RANGES] = { 0 };
-		int fd, runs = 0, snap, i;
+		int fd, runs = 0, snap, i, ok;
 
 		size_str(len, sz, sizeof(sz));
 		if (is_cma) {
@@ -658,43 +662,49 @@ static void test_heap(const char *heap)
 				continue;
 			}
 			if (cma_snapshot(&area, before)) {
-				tap(0, "%s: cannot read the CMA bitmap of %s", heap, cma_name);
+				diag("%s: cannot read the CMA bitmap of %s", heap, cma_name);
+				tap(0, "%s: %s buffer: CMA bitmap readable", heap, sz);
 				continue;
 			}
 		}
 		fd = heap_alloc(heap_fd, len);
 		if (fd < 0) {
-			tap(0, "%s: allocate %s buffer: %s", heap, sz, strerror(errno));
+			diag("%s: allocate %s buffer: %s", heap, sz, strerror(errno));
+			tap(0, "%s: allocate %s buffer", heap, sz);
 			goto next;
 		}
 		if (is_cma) {
 			if (cma_snapshot(&area, after)) {
-				tap(0, "%s: cannot read the CMA bitmap of %s", heap, cma_name);
+				diag("%s: cannot read the CMA bitmap of %s", heap, cma_name);
+				tap(0, "%s: %s buffer inside its pool", heap, sz);
 			} else if (cma_locate(&area, before, after, npages, &phys, &runs)) {
-				tap(0, "%s: %s buffer not found in the CMA bitmap of %s (%d new runs)", heap, sz,
-				    cma_name, runs);
+				diag("%s: %s buffer not found in the CMA bitmap of %s (%d new runs)", heap,
+				     sz, cma_name, runs);
+				tap(0, "%s: %s buffer inside its pool", heap, sz);
 			} else {
 				int inside = phys >= area.pool.base &&
 					     phys + len <= area.pool.base + area.pool.size;
 				const char *bank = bank_of(phys, len);
 
-				tap(inside, "%s: %s buffer at 0x%llx %s pool 0x%llx+0x%llx", heap, sz,
-				    (unsigned long long)phys, inside ? "inside" : "OUTSIDE",
-				    (unsigned long long)area.pool.base, (unsigned long long)area.pool.size);
+				diag("%s: %s buffer at 0x%llx %s pool 0x%llx+0x%llx", heap, sz,
+				     (unsigned long long)phys, inside ? "inside" : "OUTSIDE",
+				     (unsigned long long)area.pool.base,
+				     (unsigned long long)area.pool.size);
+				tap(inside, "%s: %s buffer inside its pool", heap, sz);
 				printf("# heapsoc-placement: heap=%s size=%zu phys=0x%llx len=0x%zx pool=0x%llx+0x%llx bank=%s\n",
 				       heap, len, (unsigned long long)phys, len,
 				       (unsigned long long)area.pool.base, (unsigned long long)area.pool.size,
 				       bank ? bank : "none");
 			}
 		}
-		if (check_zeroed(fd, len, err, sizeof(err)))
-			tap(0, "%s: new %s buffer zeroed: %s", heap, sz, err);
-		else
-			tap(1, "%s: new %s buffer zeroed", heap, sz);
-		if (check_pattern(fd, len, 0x5eed0000 + k, err, sizeof(err)))
-			tap(0, "%s: %s buffer write/read back with DMA_BUF_IOCTL_SYNC: %s", heap, sz, err);
-		else
-			tap(1, "%s: %s buffer write/read back with DMA_BUF_IOCTL_SYNC", heap, sz);
+		ok = !check_zeroed(fd, len, err, sizeof(err));
+		if (!ok)
+			diag("%s: new %s buffer: %s", heap, sz, err);
+		tap(ok, "%s: new %s buffer zeroed", heap, sz);
+		ok = !check_pattern(fd, len, 0x5eed0000 + k, err, sizeof(err));
+		if (!ok)
+			diag("%s: %s buffer write/read back: %s", heap, sz, err);
+		tap(ok, "%s: %s buffer write/read back with DMA_BUF_IOCTL_SYNC", heap, sz);
 		close(fd);
 
 		/* the freed (dirty) memory must not leak into the next buffer */
@@ -707,19 +717,18 @@ static void test_heap(const char *heap)
 		snap = is_cma && !cma_snapshot(&area, before);
 		fd = heap_alloc(heap_fd, len);
 		if (fd < 0) {
-			tap(0, "%s: re-allocate %s buffer after free: %s", heap, sz, strerror(errno));
+			diag("%s: re-allocate %s buffer after free: %s", heap, sz, strerror(errno));
+			tap(0, "%s: re-allocate %s buffer after free", heap, sz);
 			goto next;
 		}
 		if (snap && !cma_snapshot(&area, after) &&
 		    !cma_locate(&area, before, after, npages, &phys2, &runs))
-			snprintf(where, sizeof(where), " (at 0x%llx%s)", (unsigned long long)phys2,
+			snprintf(where, sizeof(where), " at 0x%llx%s", (unsigned long long)phys2,
 				 phys2 == phys ? ", the freed pages" : "");
-		if (check_zeroed(fd, len, err, sizeof(err)))
-			tap(0, "%s: %s buffer re-allocated after freeing a written one is zeroed%s: %s", heap,
-			    sz, where, err);
-		else
-			tap(1, "%s: %s buffer re-allocated after freeing a written one is zeroed%s", heap, sz,
-			    where);
+		ok = !check_zeroed(fd, len, err, sizeof(err));
+		diag("%s: %s buffer re-allocated%s%s%s", heap, sz, where, ok ? "" : ": ",
+		     ok ? "" : err);
+		tap(ok, "%s: %s buffer re-allocated after freeing a written one is zeroed", heap, sz);
 		close(fd);
 next:
 		for (i = 0; i < MAX_RANGES; i++) {
@@ -762,7 +771,8 @@ int main(void)
 			heaps[nheaps++] = strdup(e->d_name);
 	closedir(d);
 	qsort(heaps, nheaps, sizeof(heaps[0]), cmp_str);
-	tap(nheaps > 0, "found %d heaps in %s", nheaps, HEAP_DIR);
+	diag("%d heaps in %s", nheaps, HEAP_DIR);
+	tap(nheaps > 0, "heaps found in %s", HEAP_DIR);
 	if (!exists(CMA_DEBUGFS))
 		diag("%s missing: is debugfs mounted and CONFIG_CMA_DEBUGFS set?", CMA_DEBUGFS);
 

@@ -39,6 +39,32 @@ pub enum Exit {
     Svc(u16),
     /// User mode: a synchronous exception the runner must handle.
     Exception(SyncException),
+    /// The same synchronous exception was taken [`EXCEPTION_LOOP`] times in a row (same
+    /// return address, syndrome and fault address): the guest makes no progress.
+    /// [`Cpu::exception_loop`] says which.
+    ExceptionLoop,
+}
+
+/// Identical synchronous exceptions in a row after which [`Cpu::run`] reports
+/// [`Exit::ExceptionLoop`]. A handler that fixes the cause (a page fault, an emulated
+/// instruction) changes the next exception's address or syndrome, so a working guest
+/// never gets near this; one whose vectors or handler are missing reaches it in well
+/// under a second.
+pub const EXCEPTION_LOOP: u64 = 100_000;
+
+/// A synchronous exception as the loop watch compares them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TakenException {
+    /// Preferred return address (ELR_EL1): where the exception was raised.
+    pub ret: u64,
+    /// ESR_EL1.
+    pub esr: u64,
+    /// FAR_EL1, for exceptions that set it.
+    pub far: Option<u64>,
+    /// The vector the exception entered (VBAR_EL1 + offset).
+    pub vector: u64,
+    /// VBAR_EL1 at the time.
+    pub vbar: u64,
 }
 
 /// Everything instruction handlers can see.
@@ -84,6 +110,11 @@ pub struct Core {
     pub inval_all: bool,
     /// ASID the TLB currently holds non-global entries for.
     pub asid: u16,
+    /// The last synchronous exception taken to EL1 and how many times in a row it was
+    /// taken identically (the exception-loop watch).
+    pub sync_repeat: Option<(TakenException, u64)>,
+    /// The synchronous exception before that run of identical ones (how a loop began).
+    pub sync_before: Option<TakenException>,
 }
 
 impl std::fmt::Debug for Core {
@@ -180,6 +211,8 @@ impl Cpu {
                 inval: Vec::with_capacity(64),
                 inval_all: false,
                 asid: 0,
+                sync_repeat: None,
+                sync_before: None,
             },
             cache: CodeCache::default(),
             trace: None,
@@ -449,6 +482,17 @@ impl Cpu {
         }
     }
 
+    /// The synchronous exception taken [`EXCEPTION_LOOP`] or more times in a row, with the
+    /// count and the different exception taken before them (how the loop began), once
+    /// [`Exit::ExceptionLoop`] was reported.
+    #[must_use]
+    pub fn exception_loop(&self) -> Option<(TakenException, u64, Option<TakenException>)> {
+        self.core
+            .sync_repeat
+            .filter(|&(_, n)| n >= EXCEPTION_LOOP)
+            .map(|(e, n)| (e, n, self.core.sync_before))
+    }
+
     /// UNDEFINED words executed per encoding group, as (group name, count).
     #[must_use]
     pub fn undefined_counts(&self) -> Vec<(&'static str, u64)> {
@@ -488,6 +532,8 @@ impl Cpu {
         c.regs.pstate.daif = DAIF_ALL;
         c.regs.x[usize::from(SP)] = 0;
         c.user_mode = false;
+        c.sync_repeat = None;
+        c.sync_before = None;
         self.flush_all();
     }
 }
@@ -534,6 +580,52 @@ mod tests {
         assert_eq!(cpu.run(7), Exit::Budget);
         assert_eq!(cpu.pc_trace(), vec![0, 4, 0]);
         assert_eq!(cpu.core.regs.x[0], 4);
+        drop(cpu);
+    }
+
+    #[test]
+    fn a_vector_that_faults_is_reported_as_an_exception_loop() {
+        let mut ram = vec![0u8; 0x1000];
+        let mut cpu = Cpu::new(
+            CpuProfile::default(),
+            Box::new(crate::mem::NoMmio::default()),
+        );
+        // SAFETY: `ram` outlives `cpu` (dropped explicitly below).
+        unsafe { cpu.core.mem.add_ram(ram.as_mut_ptr(), 0x4000_0000, 0x1000) }.expect("ram");
+        cpu.reset();
+        // An all-zero word is UDF #0; VBAR_EL1 (0 at reset) is not RAM, so the vector's
+        // fetch aborts, and so on: no instruction ever retires again.
+        cpu.set_pc(0x4000_0010);
+        assert_eq!(cpu.run(1_000_000_000), Exit::ExceptionLoop);
+        let (e, n, before) = cpu.exception_loop().expect("the loop");
+        assert_eq!(n, EXCEPTION_LOOP);
+        assert_eq!((e.ret, e.vector, e.far), (0x200, 0x200, Some(0x200)));
+        assert_eq!(e.esr >> 26, 0x21, "instruction abort, same EL");
+        let before = before.expect("the UNDEFINED that led into it");
+        assert_eq!((before.ret, before.esr >> 26), (0x4000_0010, 0));
+        drop(cpu);
+    }
+
+    #[test]
+    fn repeated_faults_at_different_addresses_are_not_a_loop() {
+        // A store loop walking through unmapped space: the same pc and syndrome each time,
+        // but a new fault address, as when a handler maps pages one by one.
+        let mut ram = vec![0u8; 0x1000];
+        let mut cpu = Cpu::new(
+            CpuProfile::default(),
+            Box::new(crate::mem::NoMmio::default()),
+        );
+        // SAFETY: `ram` outlives `cpu` (dropped explicitly below).
+        unsafe { cpu.core.mem.add_ram(ram.as_mut_ptr(), 0, 0x1000) }.expect("ram");
+        cpu.reset();
+        // 0x000: str xzr, [x1]; vector at 0x200 (SPx sync): add x1, x1, #8 ; eret
+        cpu.core.mem.write(0x000, 4, 0xf900_003f).expect("ram");
+        cpu.core.mem.write(0x200, 4, 0x9100_2021).expect("ram");
+        cpu.core.mem.write(0x204, 4, 0xd69f_03e0).expect("ram");
+        cpu.core.sys.spsr = 0x3c5; // EL1h, DAIF masked
+        cpu.core.set_x(1, 0x1_0000_0000);
+        assert_eq!(cpu.run(3 * EXCEPTION_LOOP), Exit::Budget);
+        assert!(cpu.exception_loop().is_none());
         drop(cpu);
     }
 }

@@ -4,7 +4,7 @@
 //! In user mode (the Linux-user runner) there is no EL1 software: instead of
 //! vectoring, exceptions stop the run with an [`Exit`] describing them.
 
-use crate::cpu::{Core, Exit};
+use crate::cpu::{Core, Exit, TakenException, EXCEPTION_LOOP};
 use crate::decode::Flow;
 use crate::state::DAIF_ALL;
 
@@ -22,6 +22,8 @@ pub mod ec {
     pub const SVC: u32 = 0x15;
     /// HVC in AArch64.
     pub const HVC: u32 = 0x16;
+    /// SMC in AArch64.
+    pub const SMC: u32 = 0x17;
     /// MSR/MRS/System instruction trapped.
     pub const SYS: u32 = 0x18;
     /// Instruction abort from a lower EL.
@@ -119,7 +121,36 @@ impl Core {
         }
         self.sys.esr = e.esr();
         self.enter_el1(Vector::Sync, e.ret);
+        self.watch_for_loop(e);
         Flow::End
+    }
+
+    /// Counts identical synchronous exceptions in a row; at [`EXCEPTION_LOOP`] the run
+    /// stops with [`Exit::ExceptionLoop`]. Calls (SVC, HVC, SMC) are left out: a program
+    /// may make the same call from the same place as often as it likes.
+    fn watch_for_loop(&mut self, e: SyncException) {
+        if matches!(e.ec, ec::SVC | ec::HVC | ec::SMC) {
+            return;
+        }
+        let taken = TakenException {
+            ret: e.ret,
+            esr: e.esr(),
+            far: e.far,
+            vector: self.regs.pc,
+            vbar: self.sys.vbar,
+        };
+        let n = match self.sync_repeat {
+            Some((last, n)) if last == taken => n + 1,
+            Some((last, _)) => {
+                self.sync_before = Some(last);
+                1
+            }
+            None => 1,
+        };
+        self.sync_repeat = Some((taken, n));
+        if n == EXCEPTION_LOOP {
+            self.exit = Some(Exit::ExceptionLoop);
+        }
     }
 
     /// The UNDEFINED exception for the instruction at `pc`.

@@ -79,6 +79,6 @@ pub mod timer;
 pub mod tlb;
 pub mod user;
 
-pub use cpu::{Core, Cpu, Exit};
+pub use cpu::{Core, Cpu, Exit, TakenException, EXCEPTION_LOOP};
 pub use mem::{BusFault, Mmio, NoMmio};
 pub use sysreg::CpuProfile;

@@ -324,7 +324,8 @@ impl UserProcess {
                     }
                 }
                 Exit::Budget => {}
-                Exit::Idle { .. } | Exit::Hvc(_) => {}
+                // User mode takes no exception to EL1, so it never loops in one.
+                Exit::Idle { .. } | Exit::Hvc(_) | Exit::ExceptionLoop => {}
                 Exit::Exception(e) if e.ec == ec::UNKNOWN => {
                     let word = self
                         .read_bytes(e.ret, 4)

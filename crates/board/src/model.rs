@@ -242,6 +242,8 @@ pub struct Heap {
     /// The reserved region backing it (node path), `None` for the system heap and for a
     /// default CMA area the kernel sizes itself.
     pub region: Option<String>,
+    /// Bytes of the area behind it (`None` for the system heap).
+    pub size: Option<u64>,
     /// One line on where the buffers come from.
     pub source: String,
 }

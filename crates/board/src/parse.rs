@@ -24,6 +24,10 @@ const NOT_DEVICES: &[&str] = &[
 pub const CMA_MIN_ALIGNMENT: u64 = 4 << 20;
 /// CONFIG_CMA_AREAS in the heapsoc guest.
 pub const CMA_AREAS: usize = 16;
+/// CONFIG_CMA_SIZE_MBYTES in the heapsoc guest (guest-images/kernel.fragment): the default
+/// CMA area when neither the DT (`linux,cma-default`) nor `cma=` gives one. The kselftest
+/// holds 32 buffers of 1 MiB at once from each CMA heap.
+pub const GUEST_CMA_SIZE: u64 = 64 << 20;
 
 struct Ctx<'t> {
     tree: &'t Tree,
@@ -96,7 +100,7 @@ pub fn board(tree: &Tree) -> Result<Board> {
     let psci = psci(&mut cx);
     let chosen = chosen(&cx)?;
     validate::memory_map(&banks, &reserved, &mut cx.warnings)?;
-    let heaps = heaps(&reserved);
+    let heaps = heaps(&reserved, chosen.bootargs.as_deref());
     Ok(Board {
         model: root.string("model"),
         compatible: root.strings("compatible"),
@@ -723,23 +727,38 @@ fn chosen(cx: &Ctx<'_>) -> Result<Chosen> {
 /// drivers/dma-buf/heaps/cma_heap.c the default CMA area as `default_cma_region` plus its
 /// legacy name (the area's name, i.e. the DT node name, CONFIG_DMABUF_HEAPS_CMA_LEGACY),
 /// and one heap per other reusable region named after its node.
-fn heaps(reserved: &[ReservedRegion]) -> Vec<Heap> {
+fn heaps(reserved: &[ReservedRegion], bootargs: Option<&str>) -> Vec<Heap> {
     let mut heaps = vec![Heap {
         name: "system".into(),
         region: None,
+        size: None,
         source: "buddy allocator pages, scattered over every bank".into(),
     }];
     if !reserved
         .iter()
         .any(|r| r.cma_default && !r.heaps.is_empty())
     {
+        // kernel/dma/contiguous.c: dma_contiguous_reserve() makes the area "reserved" from
+        // cma= (early_cma) or else CONFIG_CMA_SIZE_MBYTES.
+        let (size, source) = match bootargs.and_then(cmdline_cma) {
+            Some(size) => (
+                size,
+                format!("default CMA area of {}, from cma= in /chosen/bootargs, placed by the kernel", crate::report::size(size)),
+            ),
+            None => (
+                GUEST_CMA_SIZE,
+                format!(
+                    "default CMA area of {} (the heapsoc guest's CONFIG_CMA_SIZE_MBYTES; cma= overrides), placed by the kernel",
+                    crate::report::size(GUEST_CMA_SIZE)
+                ),
+            ),
+        };
         for name in ["default_cma_region", "reserved"] {
             heaps.push(Heap {
                 name: name.into(),
                 region: None,
-                source:
-                    "default CMA area sized by cma= or CONFIG_CMA_SIZE_MBYTES, placed by the kernel"
-                        .into(),
+                size: Some(size),
+                source: source.clone(),
             });
         }
     }
@@ -748,9 +767,67 @@ fn heaps(reserved: &[ReservedRegion]) -> Vec<Heap> {
             heaps.push(Heap {
                 name: name.clone(),
                 region: Some(r.node.clone()),
+                size: match &r.placement {
+                    Placement::Fixed { range } => Some(range.size),
+                    Placement::Dynamic { size, .. } => Some(*size),
+                },
                 source: format!("{} {}", r.kind.describe(), r.name),
             });
         }
     }
     heaps
+}
+
+/// The size `cma=SIZE[@BASE[-LIMIT]]` on a kernel command line asks for; `None` without
+/// `cma=` or when it is not a size (Linux then keeps the Kconfig default).
+pub fn cmdline_cma(bootargs: &str) -> Option<u64> {
+    let arg = bootargs
+        .split_whitespace()
+        .rev()
+        .find_map(|w| w.strip_prefix("cma="))?;
+    memparse(arg.split('@').next()?)
+}
+
+/// lib/cmdline.c memparse: a decimal or 0x number with an optional K, M, G or T suffix.
+fn memparse(s: &str) -> Option<u64> {
+    let (n, rest) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => {
+            let end = h.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(h.len());
+            (u64::from_str_radix(&h[..end], 16).ok()?, &h[end..])
+        }
+        None => {
+            let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            (s[..end].parse().ok()?, &s[end..])
+        }
+    };
+    let shift = match rest {
+        "" => 0,
+        "k" | "K" => 10,
+        "m" | "M" => 20,
+        "g" | "G" => 30,
+        "t" | "T" => 40,
+        _ => return None,
+    };
+    n.checked_mul(1u64 << shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cma_on_the_command_line_is_read_like_memparse() {
+        assert_eq!(cmdline_cma("console=ttyAMA0 cma=64M"), Some(64 << 20));
+        assert_eq!(
+            cmdline_cma("cma=0x2000000@0x40000000-0x50000000"),
+            Some(32 << 20)
+        );
+        assert_eq!(
+            cmdline_cma("cma=1G cma=128K"),
+            Some(128 << 10),
+            "the last one wins"
+        );
+        assert_eq!(cmdline_cma("cma=lots"), None);
+        assert_eq!(cmdline_cma("nocma=1"), None);
+    }
 }

@@ -137,6 +137,35 @@ fn board_without_default_pool_lists_the_kernel_default_cma_heaps() {
     let names: Vec<&str> = b.heaps.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(names, ["system", "default_cma_region", "reserved"]);
     assert!(b.heaps[1].region.is_none());
+    // The kselftest holds 32 x 1 MiB at once from each CMA heap: the guest's default
+    // area (CONFIG_CMA_SIZE_MBYTES) must hold that.
+    assert_eq!(b.heaps[1].size, Some(board::parse::GUEST_CMA_SIZE));
+    let fragment = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guest-images/kernel.fragment"),
+    )
+    .expect("the guest's kernel fragment");
+    let mbytes: u64 = fragment
+        .lines()
+        .find_map(|l| l.strip_prefix("CONFIG_CMA_SIZE_MBYTES="))
+        .and_then(|v| v.parse().ok())
+        .expect("CONFIG_CMA_SIZE_MBYTES in the fragment");
+    assert_eq!(mbytes << 20, board::parse::GUEST_CMA_SIZE);
+    assert!(mbytes >= 32, "the kselftest needs 32 MiB at once");
+    assert!(
+        b.heaps[2].source.contains("64 MiB"),
+        "{}",
+        b.heaps[2].source
+    );
+}
+
+#[test]
+fn cma_on_the_command_line_sizes_the_default_area() {
+    let b = board(&format!(
+        r#"{RAM} chosen {{ bootargs = "console=ttyAMA0 cma=96M"; }};"#
+    ));
+    assert_eq!(b.heaps[2].name, "reserved");
+    assert_eq!(b.heaps[2].size, Some(96 << 20));
+    assert!(b.heaps[2].source.contains("cma="), "{}", b.heaps[2].source);
 }
 
 #[test]

@@ -137,6 +137,15 @@ impl Dma {
         })
     }
 
+    /// Reads the segments like [`Dma::read`] without recording anything: the host looking
+    /// at guest memory (a screenshot), not the device reaching it.
+    pub fn peek(&self, segments: &[Range], out: &mut [u8]) -> Result<(), DmaError> {
+        let len = out.len();
+        self.each_segment(segments, len, |mem, addr, span| {
+            mem.read_slice(&mut out[span], addr).is_ok()
+        })
+    }
+
     /// Writes `data` across the segments, in order.
     pub fn write(
         &self,

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod guest;
 
 use std::process::ExitCode;
 

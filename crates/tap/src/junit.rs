@@ -32,16 +32,28 @@ struct Case {
 }
 
 fn case(class: &str, p: &TestPoint) -> Case {
-    let name = match p.number {
-        Some(n) => format!("{n} {}", p.name),
-        None => p.name.clone(),
-    };
+    let number = p.number.map(|n| format!("{n} ")).unwrap_or_default();
     Case {
         class: class.to_string(),
-        name,
-        failure: (p.outcome == Outcome::Fail).then(|| format!("not ok: {}", p.name)),
+        name: p.id.clone(),
+        failure: (p.outcome == Outcome::Fail).then(|| format!("not ok {number}{}", p.name)),
         skipped: (p.outcome == Outcome::Skip).then(|| p.directive.clone().unwrap_or_default()),
-        output: p.diagnostics.join("\n"),
+        // The point as printed (with its values) after what the program said before it.
+        output: p
+            .diagnostics
+            .iter()
+            .cloned()
+            .chain(std::iter::once(format!(
+                "{} {number}{}",
+                if p.outcome == Outcome::Fail {
+                    "not ok"
+                } else {
+                    "ok"
+                },
+                p.name
+            )))
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 

@@ -40,6 +40,11 @@ pub enum Outcome {
 pub struct TestPoint {
     pub number: Option<u32>,
     pub name: String,
+    /// A name for CI dashboards that stays the same across boards and runs: the heap and
+    /// section the program announced before the point, its description without the values
+    /// it printed, and `(2)`, `(3)`, ... where that repeats within the program (see
+    /// [`stable_names`]).
+    pub id: String,
     pub outcome: Outcome,
     /// The reason after `# SKIP` / `# TODO`.
     pub directive: Option<String>,
@@ -119,6 +124,46 @@ pub struct Report {
 }
 
 impl Report {
+    /// Every failed test point as `PROGRAM: ID` (the names JUnit uses), in order; a
+    /// program that failed with all its points passing, and points missing from a plan,
+    /// are listed too.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.suite.tests {
+            let program = p.name.rsplit(": ").next().unwrap_or(&p.name);
+            let leaves = &p.subtests.tests;
+            if leaves.is_empty() && p.subtests.planned.is_none() {
+                if p.outcome == Outcome::Fail {
+                    out.push(p.id.clone());
+                }
+                continue;
+            }
+            let before = out.len();
+            out.extend(
+                leaves
+                    .iter()
+                    .filter(|t| t.outcome == Outcome::Fail)
+                    .map(|t| format!("{program}: {}", t.id)),
+            );
+            let missing = p.subtests.missing();
+            if missing > 0 {
+                out.push(format!(
+                    "{program}: {missing} planned test point(s) never reported"
+                ));
+            }
+            if p.outcome == Outcome::Fail && out.len() == before {
+                out.push(format!("{program}: exited with a failure"));
+            }
+        }
+        if self.suite.missing() > 0 {
+            out.push(format!(
+                "{} planned test program(s) never reported",
+                self.suite.missing()
+            ));
+        }
+        out
+    }
+
     /// Whether the run counts as a success: the guest reached its exit marker with
     /// status 0 and every test passed.
     pub fn success(&self) -> bool {
@@ -180,6 +225,7 @@ fn classify(line: &str) -> Line<'_> {
     Line::Point(TestPoint {
         number,
         name: name.to_string(),
+        id: name.to_string(),
         outcome,
         directive,
         diagnostics: Vec::new(),
@@ -203,6 +249,7 @@ fn parse_level(lines: &[&str]) -> Suite {
             Line::Point(mut p) => {
                 in_stream = true;
                 p.subtests = parse_level(&pending_children);
+                stable_names(&mut p.subtests);
                 p.diagnostics = std::mem::take(&mut diagnostics);
                 pending_children.clear();
                 suite.tests.push(p);
@@ -235,4 +282,64 @@ pub fn parse(console: &str) -> Report {
         suite: parse_level(&lines),
         exit_status,
     }
+}
+
+/// Gives each point of `suite` its stable [`TestPoint::id`].
+///
+/// The kselftest layout announces context in diagnostics before the points: the
+/// dmabuf-heaps kselftest prints `Testing heap: NAME` before each heap's points and
+/// `Testing alloced 4k buffers are zeroed:` before each group; its points end with values
+/// (`Import buffer 0`, `fd leak on EFAULT: before=10 after=10`). The id is
+/// `HEAP: GROUP: DESCRIPTION` with those values dropped, so that it names the same case
+/// whatever the board's heaps and their order, and repeats get `(2)`, `(3)`, ...
+pub fn stable_names(suite: &mut Suite) {
+    let mut heap: Option<String> = None;
+    let mut group: Option<String> = None;
+    let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    for p in &mut suite.tests {
+        for d in &p.diagnostics {
+            let d = d.trim();
+            if let Some(h) = d.strip_prefix("Testing heap: ") {
+                heap = Some(h.trim().to_string());
+                group = None;
+            } else if let Some(g) = d.strip_prefix("Testing ").and_then(|g| g.strip_suffix(':')) {
+                group = Some(g.trim().to_string());
+            }
+        }
+        let description = without_values(&p.name);
+        let mut id = String::new();
+        for part in [heap.as_deref(), group.as_deref()].into_iter().flatten() {
+            if !description.starts_with(part) {
+                id.push_str(part);
+                id.push_str(": ");
+            }
+        }
+        id.push_str(&description);
+        let n = seen.entry(id.clone()).or_insert(0);
+        *n += 1;
+        p.id = if *n == 1 { id } else { format!("{id} ({n})") };
+    }
+}
+
+/// `NAME` without the trailing values a test printed: words that are numbers (`0`, `-1`,
+/// `0x4c000000`) or `key=number`, and a dangling `:` left before them.
+fn without_values(name: &str) -> String {
+    let is_value = |w: &str| {
+        let v = w.split_once('=').map_or(w, |(_, v)| v);
+        let v = v.trim_end_matches([',', ';', ')']);
+        let v = v.strip_prefix('-').unwrap_or(v);
+        let hex = v
+            .strip_prefix("0x")
+            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()));
+        hex || (!v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
+    };
+    let mut words: Vec<&str> = name.split_whitespace().collect();
+    while words.len() > 1 && words.last().is_some_and(|w| is_value(w)) {
+        words.pop();
+    }
+    let mut out = words.join(" ");
+    while out.ends_with(':') {
+        out.pop();
+    }
+    out
 }

@@ -87,3 +87,101 @@ fn junit_has_one_suite_per_program_and_escapes_names() {
     let xml = tap::junit::to_xml(&odd, &[]);
     assert!(xml.contains("a&lt;b &amp; &quot;c&quot;"));
 }
+
+/// The kselftest's ids of one heap, in order.
+fn kselftest_ids(console: &str, heap: &str) -> Vec<String> {
+    let r = parse(console);
+    r.suite.tests[0]
+        .subtests
+        .tests
+        .iter()
+        .map(|t| t.id.clone())
+        .filter(|id| id.starts_with(&format!("{heap}: ")))
+        .collect()
+}
+
+#[test]
+fn kselftest_cases_are_named_after_their_heap_and_test() {
+    let ids = kselftest_ids(QEMU_ALL, "system");
+    assert_eq!(ids.len(), 12);
+    assert_eq!(ids[0], "system: allocation and importing: Import buffer");
+    assert_eq!(
+        ids[2],
+        "system: alloced 4k buffers are zeroed: Allocate and fill a bunch of buffers"
+    );
+    assert_eq!(
+        ids[4],
+        "system: alloced 1024k buffers are zeroed: Allocate and fill a bunch of buffers"
+    );
+    assert_eq!(
+        ids[9],
+        "system: expected error cases: Error expected on invalid heap flags"
+    );
+    assert_eq!(
+        ids[10],
+        "system: expected error cases: Error expected on invalid heap flags (2)"
+    );
+    assert_eq!(
+        ids[11],
+        "system: fd leak when copy_to_user() fails: fd leak on EFAULT"
+    );
+    let r = parse(QEMU_ALL);
+    let all: Vec<&str> = r.suite.tests[0]
+        .subtests
+        .tests
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect();
+    let unique: std::collections::HashSet<&&str> = all.iter().collect();
+    assert_eq!(unique.len(), 48, "ids are unique within the program");
+}
+
+#[test]
+fn kselftest_names_do_not_depend_on_the_other_heaps() {
+    // The same heap's points, numbered differently and with other values, on a board
+    // whose only heap is `system`.
+    let start = QEMU_ALL
+        .find("# # Testing heap: system")
+        .expect("system heap section");
+    let end = QEMU_ALL[start..]
+        .find("# # Totals")
+        .map(|e| start + e)
+        .expect("totals");
+    let body = QEMU_ALL[start..end]
+        .replace("before=19 after=19", "before=3 after=3")
+        .replace("# ok 37 ", "# ok 1 ")
+        .replace("# ok 48 ", "# ok 12 ");
+    let alone = format!(
+        "TAP version 13\n1..1\n# selftests: heapsoc: dmabuf-heap\n# TAP version 13\n# 1..12\n{body}ok 1 selftests: heapsoc: dmabuf-heap\nHEAPSOC-EXIT: 0\n"
+    );
+    assert_eq!(
+        kselftest_ids(&alone, "system"),
+        kselftest_ids(QEMU_ALL, "system")
+    );
+}
+
+#[test]
+fn junit_uses_the_stable_names_and_keeps_the_printed_line() {
+    let xml = tap::junit::to_xml(&parse(QEMU_ALL), &[]);
+    assert!(xml.contains("name=\"linux,cma: allocation and importing: Import buffer\""));
+    assert!(!xml.contains("name=\"13 Import buffer 0\""));
+    assert!(
+        xml.contains("ok 13 Import buffer 0"),
+        "the printed line is kept in system-out"
+    );
+}
+
+#[test]
+fn failures_are_listed_by_program_and_stable_name() {
+    let broken = QEMU_ALL.replacen(
+        "# ok 13 Import buffer 0",
+        "# not ok 13 Import buffer -12",
+        1,
+    );
+    let r = parse(&broken);
+    assert_eq!(
+        r.failures(),
+        ["dmabuf-heap: linux,cma: allocation and importing: Import buffer"]
+    );
+    assert!(parse(QEMU_ALL).failures().is_empty());
+}

@@ -57,6 +57,24 @@ pub enum Stop {
     Fault(String),
     /// The runner's watch stopped it (a kernel panic on the console, an UNDEFINED storm).
     Aborted(String),
+    /// The guest took the same synchronous exception over and over without progress;
+    /// the message names the PC, the vector and the likely cause.
+    ExceptionLoop(String),
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::PowerOff => f.write_str("PowerOff"),
+            Stop::Reset => f.write_str("Reset"),
+            Stop::InsnLimit => f.write_str("instruction budget used up"),
+            Stop::Hung { pc } => write!(
+                f,
+                "hung: WFI at pc 0x{pc:x} with no timer armed and no device to wake it"
+            ),
+            Stop::Fault(m) | Stop::Aborted(m) | Stop::ExceptionLoop(m) => f.write_str(m),
+        }
+    }
 }
 
 /// An MMIO access nobody answered.
@@ -132,6 +150,20 @@ fn icc_reg(key: u32) -> Option<IccReg> {
     )
 }
 
+/// ESR_ELx.EC as words.
+fn exception_class(esr: u64) -> &'static str {
+    match (esr >> 26) & 0x3f {
+        0x00 => "UNDEFINED instruction",
+        0x0e => "illegal execution state",
+        0x20 | 0x21 => "instruction abort",
+        0x22 => "PC alignment fault",
+        0x24 | 0x25 => "data abort",
+        0x26 => "SP alignment fault",
+        0x3c => "BRK",
+        _ => "synchronous exception",
+    }
+}
+
 /// What a run did.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
@@ -154,6 +186,8 @@ pub struct Vm {
     bus: Rc<RefCell<Bus>>,
     unmapped: Rc<RefCell<Vec<UnmappedAccess>>>,
     pub layout: Layout,
+    /// Bytes of the kernel file loaded at `layout.kernel.base`.
+    kernel_file_len: u64,
     vtimer_intid: Option<u32>,
     ptimer_intid: Option<u32>,
     /// When set, the first display's newest distinct frame (mode and RGB pixels).
@@ -291,6 +325,7 @@ impl Vm {
             bus,
             unmapped,
             layout,
+            kernel_file_len: kernel.1.len() as u64,
             ptimer_intid: ppi(1),
             vtimer_intid: ppi(2),
             keep_frames: false,
@@ -389,6 +424,69 @@ impl Vm {
             .min()
     }
 
+    /// What the exception loop the CPU reported is, and its likely cause.
+    fn diagnose_loop(&self) -> String {
+        let Some((e, n, before)) = self.cpu.exception_loop() else {
+            return "exception loop (no details)".to_string();
+        };
+        let mut out = format!(
+            "exception loop: {n} identical {}s in a row at pc 0x{:x} (ESR 0x{:x}{}) to vector 0x{:x} (VBAR_EL1 + 0x{:x}); likely cause: {}",
+            exception_class(e.esr),
+            e.ret,
+            e.esr,
+            e.far.map(|f| format!(", FAR 0x{f:x}")).unwrap_or_default(),
+            e.vector,
+            e.vector.wrapping_sub(e.vbar & !0x7ff),
+            self.loop_cause(&e)
+        );
+        if let Some(b) = before {
+            out.push_str(&format!(
+                "; before it: {} at pc 0x{:x} (ESR 0x{:x}), which {}",
+                exception_class(b.esr),
+                b.ret,
+                b.esr,
+                self.pc_place(b.ret)
+            ));
+        }
+        out
+    }
+
+    /// Why exception `e` keeps recurring, as far as the machine can tell.
+    fn loop_cause(&self, e: &a64::TakenException) -> String {
+        if e.ret >= e.vbar && e.ret < e.vbar.saturating_add(0x800) {
+            let vbar = format!("VBAR_EL1 0x{:x}", e.vbar);
+            return format!(
+                "the exception vector itself faults: {vbar} {}",
+                self.pc_place(e.vbar)
+            );
+        }
+        match self.pc_place(e.ret) {
+            p if p.starts_with("is in RAM") => {
+                "the handler returns to the faulting instruction without fixing its cause"
+                    .to_string()
+            }
+            p => format!("pc {p}"),
+        }
+    }
+
+    /// Where guest-physical `pa` lies, as a phrase that helps explain a fault there.
+    fn pc_place(&self, pa: u64) -> String {
+        let kernel = self.layout.kernel;
+        let file_end = kernel.base + self.kernel_file_len;
+        if pa >= file_end && pa < kernel.end() {
+            format!(
+                "lies past the end of the kernel file (loaded at 0x{:x}, 0x{:x} bytes of the 0x{:x} its header declares): the Image looks truncated",
+                kernel.base, self.kernel_file_len, kernel.size
+            )
+        } else if !self.machine.memory.address_in_range(GuestAddress(pa)) {
+            "is not RAM: nothing is loaded there (the kernel never set up its vectors, or jumped astray: a truncated or wrong Image?)".to_string()
+        } else if pa >= kernel.base && pa < file_end {
+            "is in RAM, inside the kernel".to_string()
+        } else {
+            "is in RAM, outside the kernel".to_string()
+        }
+    }
+
     /// UNDEFINED instructions executed so far, all groups.
     pub fn undefined_total(&self) -> u64 {
         self.cpu.undefined_counts().iter().map(|(_, n)| n).sum()
@@ -463,6 +561,7 @@ impl Vm {
                         psci::Action::Reset => break Stop::Reset,
                     }
                 }
+                Exit::ExceptionLoop => break Stop::ExceptionLoop(self.diagnose_loop()),
                 other => {
                     break Stop::Fault(format!(
                         "unexpected CPU exit {other:?} at pc 0x{:x}",
