@@ -134,31 +134,9 @@ ensure_host_tools() {
 
 # ---------------------------------------------------------------------------------------------
 # private apt configurations (never touching the machine's apt sources)
-debian_mirror() {
-	if [ -n "${HEAPSOC_DEBIAN_MIRROR:-}" ]; then
-		printf '%s' "$HEAPSOC_DEBIAN_MIRROR"
-		return
-	fi
-	local uri="" f
-	# deb822 sources: first URI of a stanza of type deb that is not the security archive
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		uri=$(awk '
-			function flush() { if (isdeb && u != "" && u !~ /security/ && !found) { print u; found = 1 } isdeb = 0; u = "" }
-			/^[ \t]*$/ { flush(); next }
-			/^[ \t]*#/ { next }
-			tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") isdeb = 1 }
-			tolower($1) == "uris:" { u = $2 }
-			END { flush() }' "$f")
-		[ -n "$uri" ] && break
-	done
-	# one-line sources.list: first "deb" line that is not the security archive
-	if [ -z "$uri" ] && [ -r /etc/apt/sources.list ]; then
-		uri=$(awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-			if ($i !~ /security/) { print $i; exit } }' /etc/apt/sources.list)
-	fi
-	printf '%s' "${uri:-http://deb.debian.org/debian}"
-}
+# debian_mirror: the Debian mirror URI (HEAPSOC_DEBIAN_MIRROR, else the machine's own apt sources)
+# shellcheck source=guest-images/debian-mirror.sh
+. "$HERE/debian-mirror.sh"
 
 # apt_dir SUITE -> prints the private apt directory for SUITE (arch-qualified lists are separate)
 apt_dir() { printf '%s' "$DL/apt/$1"; }
