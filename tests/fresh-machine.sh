@@ -82,6 +82,12 @@ if [ ! -x "$FRESH/bin/bash" ]; then
 fi
 T1=$(date +%s)
 cp /etc/resolv.conf "$FRESH/etc/resolv.conf"
+# the machine's network: the certificate authorities it trusts beyond Debian's (a TLS proxy's)
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+	mkdir -p "$FRESH/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$FRESH/usr/local/share/ca-certificates/"
+	chroot "$FRESH" update-ca-certificates >/dev/null 2>&1 || die "update-ca-certificates failed in the root"
+fi
 printf 'deb %s %s main\n' "$MIRROR" "$SUITE" >"$FRESH/etc/apt/sources.list"
 mkdir -p "$FRESH/proc" "$FRESH/sys" "$FRESH/dev"
 mount -t proc proc "$FRESH/proc" && MOUNTS+=("$FRESH/proc")

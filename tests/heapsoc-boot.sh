@@ -113,6 +113,7 @@ assert got == want, "bars %s" % got
 print("heapsoc-boot: screenshot %dx%d shows the guest's colour bars" % (w, h))
 PY
 grep -m1 'instructions' "$WORK/first.err" | sed 's/^/heapsoc-boot: /'
+grep -q 'spurious IRQs 0$' "$WORK/first.err" || fail "the guest took IRQ exceptions for nothing: $(grep -m1 -o 'spurious IRQs [0-9]*' "$WORK/first.err")"
 
 run second --dtb device-trees/heap-soc.dts
 cmp -s "$WORK/first.out" "$WORK/second.out" || fail "console output differs between two identical runs"

@@ -2,6 +2,8 @@
 //! into RAM, no alignment or page crossing) and the slow path (translation,
 //! faults, alignment, page-crossing splits, MMIO, code-page invalidation).
 
+use std::sync::atomic::Ordering;
+
 use crate::cpu::Core;
 use crate::decode::Flow;
 use crate::exception::{ec, SyncException, FSC_ALIGNMENT, FSC_EXTERNAL};
@@ -295,9 +297,23 @@ impl Core {
             return Err(self.data_abort(va, FSC_ALIGNMENT, false, false));
         }
         self.fill(va, AccessKind::Read, el, &t);
-        self.mem
+        let irq = self.irq_line.load(Ordering::Relaxed);
+        let r = self
+            .mem
             .read(t.pa, size)
-            .map_err(|_| self.data_abort(va, FSC_EXTERNAL, false, false))
+            .map_err(|_| self.data_abort(va, FSC_EXTERNAL, false, false));
+        self.irq_line_moved(irq);
+        r
+    }
+
+    /// An MMIO access may have changed the interrupt controller's output: end the block
+    /// at the next branch so that a new interrupt is taken at once (the architecture only
+    /// promises "eventually"; a GIC's nIRQ reaches the PE within a few cycles).
+    #[inline]
+    fn irq_line_moved(&mut self, before: bool) {
+        if self.irq_line.load(Ordering::Relaxed) != before {
+            self.attention = true;
+        }
     }
 
     /// Slow-path write.
@@ -335,9 +351,13 @@ impl Core {
         if self.code_pages.contains(&(t.pa & PAGE_MASK)) {
             self.queue_inval(t.pa, size as u64);
         }
-        self.mem
+        let irq = self.irq_line.load(Ordering::Relaxed);
+        let r = self
+            .mem
             .write(t.pa, size, v)
-            .map_err(|_| self.data_abort(va, FSC_EXTERNAL, true, false))
+            .map_err(|_| self.data_abort(va, FSC_EXTERNAL, true, false));
+        self.irq_line_moved(irq);
+        r
     }
 
     /// Physical address of `va` for the exclusive monitor (translating as a

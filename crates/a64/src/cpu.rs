@@ -75,10 +75,12 @@ pub struct Core {
     pub sys: SysRegs,
     /// Identification profile.
     pub profile: CpuProfile,
-    /// Guest-physical memory.
-    pub mem: PhysMem,
-    /// Software TLB.
-    pub tlb: Tlb,
+    /// Guest-physical memory (crate-private: the TLB holds host pointers into its RAM
+    /// regions; [`Core::phys`] gives the safe part of its interface).
+    pub(crate) mem: PhysMem,
+    /// Software TLB (crate-private: its entries hold host pointers the loads and stores
+    /// use unchecked).
+    pub(crate) tlb: Tlb,
     /// Exclusive monitor: (physical address, size) armed by a load-exclusive.
     pub monitor: Option<(u64, u8)>,
     /// Instructions retired.
@@ -156,6 +158,17 @@ impl Core {
             self.inval_all = true;
         }
         self.attention = true;
+    }
+
+    /// Guest-physical memory: registering RAM (`unsafe`), reads and writes by physical
+    /// address. Host pointers never leave it.
+    pub fn phys(&mut self) -> &mut PhysMem {
+        &mut self.mem
+    }
+
+    /// Drops every TLB entry (after the embedder changed translation state directly).
+    pub fn flush_tlb(&mut self) {
+        self.tlb.flush_all();
     }
 
     /// Whether an IRQ is pending and unmasked.

@@ -93,7 +93,7 @@ impl Mmio for NoMmio {
 
 /// A raw host pointer into guest RAM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostPtr(pub *mut u8);
+pub struct HostPtr(pub(crate) *mut u8);
 
 // SAFETY: a HostPtr is only created from a RAM region registered through
 // `PhysMem::add_ram`, whose contract makes the memory valid for the lifetime of
@@ -181,7 +181,7 @@ impl PhysMem {
     /// bytes from `pa` to the end of its region.
     #[inline]
     #[must_use]
-    pub fn ram_ptr(&mut self, pa: u64) -> Option<(HostPtr, u64)> {
+    pub(crate) fn ram_ptr(&mut self, pa: u64) -> Option<(HostPtr, u64)> {
         let hit = |r: &RamRegion| pa.wrapping_sub(r.base) < r.len;
         let i = if self.regions.get(self.last).is_some_and(hit) {
             self.last

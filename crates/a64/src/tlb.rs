@@ -41,15 +41,16 @@ pub const F_LARGE: u32 = 2;
 #[derive(Debug, Clone, Copy)]
 pub struct TlbEntry {
     /// Page-aligned VA (including the top byte) or `u64::MAX` when invalid.
-    pub tag: u64,
-    /// Host pointer to the page (data entries).
-    pub host: HostPtr,
+    pub(crate) tag: u64,
+    /// Host pointer to the page (data entries): only ever taken from a registered RAM
+    /// region, which is why the fields are crate-private.
+    pub(crate) host: HostPtr,
     /// Physical page address.
-    pub pa_page: u64,
+    pub(crate) pa_page: u64,
     /// Decoded-code page index (fetch entries).
-    pub code: u32,
+    pub(crate) code: u32,
     /// `F_*` flags.
-    pub flags: u32,
+    pub(crate) flags: u32,
 }
 
 impl TlbEntry {
@@ -70,7 +71,7 @@ pub const TABLES: usize = 6;
 #[derive(Debug)]
 pub struct Tlb {
     /// Tables indexed by `el * 3 + kind`.
-    pub t: Box<[[TlbEntry; TLB_SIZE]; TABLES]>,
+    pub(crate) t: Box<[[TlbEntry; TLB_SIZE]; TABLES]>,
     /// Some entry was filled from a block descriptor since the last full flush.
     pub has_large: bool,
 }

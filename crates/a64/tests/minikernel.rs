@@ -50,7 +50,7 @@ fn minikernel_runs_a_user_program_through_exceptions_mmu_and_timer() {
     let mut cpu = Cpu::new(CpuProfile::default(), Box::new(NoMmio::default()));
     // SAFETY: `ram` outlives `cpu` (dropped explicitly below) and is not
     // touched while the CPU runs.
-    unsafe { cpu.core.mem.add_ram(ram.as_mut_ptr(), RAM, RAM_SIZE) }.expect("ram");
+    unsafe { cpu.core.phys().add_ram(ram.as_mut_ptr(), RAM, RAM_SIZE) }.expect("ram");
     cpu.set_pc(RAM);
     let mut timer_exits = 0;
     for _ in 0..100 {

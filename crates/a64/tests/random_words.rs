@@ -27,7 +27,7 @@ fn cpu_with_ram(ram: &mut [u8]) -> Cpu {
     // through references while the CPU exists.
     unsafe {
         cpu.core
-            .mem
+            .phys()
             .add_ram(ram.as_mut_ptr(), RAM_BASE, RAM_SIZE)
             .expect("ram");
     }

@@ -55,7 +55,7 @@ impl Machine {
         // the Vec's heap buffer does not move.
         unsafe {
             cpu.core
-                .mem
+                .phys()
                 .add_ram(ram.as_mut_ptr(), RAM, SIZE)
                 .expect("ram")
         };
@@ -72,7 +72,7 @@ impl Machine {
         for (i, w) in words.iter().enumerate() {
             self.cpu
                 .core
-                .mem
+                .phys()
                 .write(addr + 4 * i as u64, 4, u64::from(*w))
                 .expect("ram");
         }
@@ -80,11 +80,11 @@ impl Machine {
     }
 
     fn poke(&mut self, addr: u64, v: u64) {
-        self.cpu.core.mem.write(addr, 8, v).expect("ram");
+        self.cpu.core.phys().write(addr, 8, v).expect("ram");
     }
 
     fn peek(&mut self, addr: u64) -> u64 {
-        self.cpu.core.mem.read(addr, 8).expect("ram")
+        self.cpu.core.phys().read(addr, 8).expect("ram")
     }
 
     /// Run code at `pc` until an HVC exit.
@@ -128,7 +128,7 @@ impl Machine {
         c.sys.tcr = 25 | (1 << 36); // T0SZ = 25, 16-bit ASIDs
         c.sys.ttbr0 = l1 | (asid << 48);
         c.sys.sctlr |= 1;
-        c.tlb.flush_all();
+        c.flush_tlb();
         c.sync_asid();
     }
 
@@ -654,11 +654,11 @@ fn unknown_el1_system_registers_go_to_the_embedder() {
     let mut ram = vec![0u8; 0x1000];
     let mut cpu = Cpu::new(CpuProfile::default(), Box::new(IccHook::default()));
     // SAFETY: `ram` outlives `cpu` (dropped explicitly below).
-    unsafe { cpu.core.mem.add_ram(ram.as_mut_ptr(), RAM, 0x1000) }.expect("ram");
+    unsafe { cpu.core.phys().add_ram(ram.as_mut_ptr(), RAM, 0x1000) }.expect("ram");
     // msr icc_pmr_el1, x1 ; mrs x0, icc_pmr_el1 ; hvc #0x99
     for (i, w) in [0xd518_4601u32, 0xd538_4600, HVC_DONE].iter().enumerate() {
         cpu.core
-            .mem
+            .phys()
             .write(RAM + 4 * i as u64, 4, u64::from(*w))
             .expect("ram");
     }

@@ -22,6 +22,9 @@ const NOT_DEVICES: &[&str] = &[
 /// rmem_cma_setup: CMA_MIN_ALIGNMENT_BYTES). With 4 KiB pages and no hugetlbfs, as in the
 /// heapsoc guest, pageblock_order is MAX_PAGE_ORDER (10): 4 MiB.
 pub const CMA_MIN_ALIGNMENT: u64 = 4 << 20;
+/// The highest INTID a GIC delivers as an SPI (1020-1023 are special, LPIs and extended
+/// SPIs are not wired by `interrupts`).
+pub const MAX_SPI_INTID: u32 = 1019;
 /// CONFIG_CMA_AREAS in the heapsoc guest.
 pub const CMA_AREAS: usize = 16;
 /// CONFIG_CMA_SIZE_MBYTES in the heapsoc guest (guest-images/kernel.fragment): the default
@@ -391,6 +394,18 @@ fn devices(cx: &mut Ctx<'_>, reserved: &mut [ReservedRegion]) -> Result<Vec<Devi
             }
         }
         let interrupts = interrupts(cx, node)?;
+        for irq in interrupts
+            .iter()
+            .filter(|i| i.kind.is_some() && i.intid.is_none())
+        {
+            cx.warn(
+                &node.path,
+                format!(
+                    "interrupts: {} is no interrupt a GIC can deliver (SPI 0-987, PPI 0-15): the driver gets no interrupt",
+                    irq.kind.as_deref().unwrap_or("?")
+                ),
+            );
+        }
         let mut memory_regions = Vec::new();
         if let Some(phs) = node.cells("memory-region")? {
             for ph in phs {
@@ -531,9 +546,14 @@ fn decode_interrupt(ctrl: &Node, cells: &[u32]) -> Interrupt {
         trigger: None,
     };
     if gic_version(&ctrl.strings("compatible")) != GicVersion::Other && cells.len() >= 3 {
+        // The GIC binding: SPI n is INTID 32 + n (SPIs end at INTID 1019), PPI n is
+        // INTID 16 + n (16 PPIs). Anything else is no INTID a GIC can deliver.
         let (kind, intid) = match cells[0] {
-            0 => ("SPI", cells[1].checked_add(32)),
-            1 => ("PPI", cells[1].checked_add(16)),
+            0 => (
+                "SPI",
+                cells[1].checked_add(32).filter(|&i| i <= MAX_SPI_INTID),
+            ),
+            1 => ("PPI", cells[1].checked_add(16).filter(|&i| i < 32)),
             _ => return irq,
         };
         irq.kind = Some(format!("{kind} {}", cells[1]));

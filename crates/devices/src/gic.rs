@@ -11,6 +11,9 @@
 pub mod v2;
 pub mod v3;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 pub use v3::{GicdMmio, GicrMmio, IccReg};
 
 /// Interrupt IDs above this are not implemented (spurious is 1023).
@@ -52,6 +55,14 @@ pub struct Gic {
     targets: Vec<u8>,
     /// Priorities of acknowledged, not yet priority-dropped interrupts (innermost last).
     active_prios: Vec<(u32, u8)>,
+    /// The PE's IRQ input, driven whenever the GIC's output can change (every register
+    /// access, every input change), as a GIC drives its PE's nIRQ.
+    irq_out: Option<Arc<AtomicBool>>,
+    /// IAR reads that found nothing to acknowledge where the driver expects an interrupt
+    /// (see [`Gic::spurious_acks`]).
+    spurious: u64,
+    /// Whether the last IAR read returned the spurious INTID.
+    last_iar_spurious: bool,
 }
 
 fn bit(v: u32, i: u32) -> bool {
@@ -59,10 +70,10 @@ fn bit(v: u32, i: u32) -> bool {
 }
 
 impl Gic {
-    /// A GIC with `spis` shared peripheral interrupts (rounded up to a multiple of 32)
-    /// for the PE whose MPIDR is `mpidr`.
+    /// A GIC with `spis` shared peripheral interrupts (rounded up to a multiple of 32, at
+    /// most the 988 a GIC has) for the PE whose MPIDR is `mpidr`.
     pub fn new(spis: u32, mpidr: u64) -> Gic {
-        let nr = (32 + spis.div_ceil(32) * 32).min(1020);
+        let nr = (32 + spis.min(988).div_ceil(32) * 32).min(1020);
         let n = nr as usize;
         let mut edge = vec![false; n];
         edge[..16].fill(true); // SGIs are always edge-triggered.
@@ -90,7 +101,32 @@ impl Gic {
             ap1r0: 0,
             targets: vec![0; n],
             active_prios: Vec::new(),
+            irq_out: None,
+            spurious: 0,
+            last_iar_spurious: true,
         }
+    }
+
+    /// Connects the PE's IRQ input: from now on the GIC drives it on every change.
+    pub fn connect_cpu(&mut self, line: Arc<AtomicBool>) {
+        self.irq_out = Some(line);
+        self.update_output();
+    }
+
+    /// Drives the PE's IRQ input to the GIC's current output.
+    pub fn update_output(&self) {
+        if let Some(line) = &self.irq_out {
+            line.store(self.irq_pending(), Ordering::Relaxed);
+        }
+    }
+
+    /// IAR reads that found no interrupt to acknowledge although the PE had taken the IRQ
+    /// exception for one: the PE was interrupted for nothing. GICv3's Linux driver reads
+    /// ICC_IAR1 once per exception, so every spurious read counts; GICv2's reads GICC_IAR
+    /// until it returns 1023, so there a spurious read counts only when it is the first
+    /// read after the previous loop ended.
+    pub fn spurious_acks(&self) -> u64 {
+        self.spurious
     }
 
     /// A GICv2 (GIC-400 class) with `spis` SPIs.
@@ -117,6 +153,7 @@ impl Gic {
             self.latched[i] = true;
         }
         self.level[i] = asserted;
+        self.update_output();
     }
 
     pub(crate) fn index(&self, intid: u32) -> Option<usize> {
@@ -181,8 +218,13 @@ impl Gic {
 
     pub(crate) fn acknowledge(&mut self) -> u32 {
         let Some((intid, prio)) = self.deliverable() else {
+            if !self.v2 || self.last_iar_spurious {
+                self.spurious += 1;
+            }
+            self.last_iar_spurious = true;
             return SPURIOUS;
         };
+        self.last_iar_spurious = false;
         let i = intid as usize;
         self.active[i] = true;
         self.latched[i] = false;

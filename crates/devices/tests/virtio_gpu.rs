@@ -295,3 +295,84 @@ fn a_request_claiming_gigabytes_is_refused_without_allocating_them() {
         rig.dev.errors
     );
 }
+
+// ---- a hostile guest --------------------------------------------------------------------
+
+#[test]
+fn a_notify_loop_cannot_grow_the_hosts_error_log() {
+    let mut rig = rig();
+    bring_up(&mut rig);
+    for _ in 0..100_000 {
+        w(&mut rig.dev, 0x050, 7); // a queue that does not exist
+    }
+    assert_eq!(rig.dev.errors.len(), devices::virtio::mmio::MAX_ERRORS);
+    assert_eq!(
+        rig.dev.errors_dropped,
+        100_000 - devices::virtio::mmio::MAX_ERRORS as u64
+    );
+}
+
+fn create_2d(rig: &mut Rig, id: u32, w: u32, h: u32) -> u32 {
+    let mut cmd = hdr(gpu::CMD_RESOURCE_CREATE_2D);
+    for v in [id, 1, w, h] {
+        cmd.extend_from_slice(&v.to_le_bytes());
+    }
+    resp_type(&submit(rig, &cmd))
+}
+
+#[test]
+fn a_2d_resource_whose_size_overflows_64_bits_is_refused() {
+    let mut rig = rig();
+    bring_up(&mut rig);
+    // u32::MAX * u32::MAX * 4 wraps a u64 to a small number: it must not be accepted.
+    assert_eq!(
+        create_2d(&mut rig, 1, u32::MAX, u32::MAX),
+        gpu::RESP_ERR_OUT_OF_MEMORY
+    );
+    assert_eq!(
+        create_2d(&mut rig, 2, 0x8000_0000, 2),
+        gpu::RESP_ERR_OUT_OF_MEMORY
+    );
+    assert!(rig.dev.device.resources().is_empty());
+    assert_eq!(create_2d(&mut rig, 3, 64, 64), gpu::RESP_OK_NODATA);
+}
+
+#[test]
+fn backing_entries_are_bounded_over_all_resources() {
+    // The host keeps every entry a guest attaches: 16 bytes each, whatever the guest
+    // claims they hold. One request carries up to 64 Ki entries (1 MiB).
+    let mut rig = rig();
+    bring_up(&mut rig);
+    let per = 0x1_0000u32;
+    let attach = |rig: &mut Rig, id: u32| {
+        let mut cmd = hdr(gpu::CMD_RESOURCE_ATTACH_BACKING);
+        cmd.extend_from_slice(&id.to_le_bytes());
+        cmd.extend_from_slice(&per.to_le_bytes());
+        for i in 0..u64::from(per) {
+            cmd.extend_from_slice(&(RAM + (i % 256) * 0x1000).to_le_bytes());
+            cmd.extend_from_slice(&0x1000u32.to_le_bytes());
+            cmd.extend_from_slice(&0u32.to_le_bytes());
+        }
+        resp_type(&submit(rig, &cmd))
+    };
+    let fits = gpu::MAX_BACKING_ENTRIES / per as usize;
+    for id in 1..=fits as u32 + 1 {
+        assert_eq!(create_2d(&mut rig, id, 16, 16), gpu::RESP_OK_NODATA);
+        let want = if id as usize <= fits {
+            gpu::RESP_OK_NODATA
+        } else {
+            gpu::RESP_ERR_OUT_OF_MEMORY
+        };
+        assert_eq!(attach(&mut rig, id), want, "resource {id}");
+    }
+    // Attaching again to a resource replaces its entries: still within the bound.
+    assert_eq!(attach(&mut rig, 1), gpu::RESP_OK_NODATA);
+    let held: usize = rig
+        .dev
+        .device
+        .resources()
+        .iter()
+        .map(|r| r.backing.len())
+        .sum();
+    assert_eq!(held, gpu::MAX_BACKING_ENTRIES);
+}

@@ -73,6 +73,22 @@ pub struct RunArgs {
     /// `ue@ADDR` (uncorrectable), ADDR guest-physical (repeatable).
     #[arg(long, value_name = "KIND@ADDR", value_parser = parse_injection)]
     pub inject: Vec<Injection>,
+    /// The display mode virtio-gpu reports to the guest, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", default_value = "1024x768", value_parser = parse_mode)]
+    pub gpu_mode: (u32, u32),
+}
+
+fn parse_mode(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s}: expected WIDTHxHEIGHT, e.g. 1024x768"))?;
+    let n = |v: &str| -> Result<u32, String> {
+        match v.parse::<u32>() {
+            Ok(n) if (1..=16384).contains(&n) => Ok(n),
+            _ => Err(format!("{s}: {v} is not a size from 1 to 16384")),
+        }
+    };
+    Ok((n(w)?, n(h)?))
 }
 
 /// A memory error to inject.

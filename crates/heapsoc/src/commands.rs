@@ -134,7 +134,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
                 HostInput::Quit => return Some("ended by the user (Ctrl-A x)".to_string()),
             }
         }
-        if let Some(uart) = &vm.machine.console {
+        if let Some(uart) = &vm.machine().console {
             let mut uart = uart.borrow_mut();
             if uart.accepting_input() {
                 let taken = uart.receive(&pending);
@@ -173,16 +173,19 @@ fn boot(
         &loaded.tree,
         (&kernel_path.display().to_string(), &kernel),
         initrd.as_deref(),
-        bootargs,
         Box::new(console.clone()),
-        a64::CpuProfile::default(),
+        vmm::vm::VmConfig {
+            bootargs,
+            profile: a64::CpuProfile::default(),
+            gpu_mode: args.gpu_mode,
+        },
     )?;
     report_unmodelled(&vm);
     Ok((loaded, vm))
 }
 
 fn report_unmodelled(vm: &vmm::vm::Vm) {
-    for u in &vm.machine.unmodelled {
+    for u in &vm.machine().unmodelled {
         eprintln!(
             "heapsoc: {} ({}) is not modelled: its registers read as zero",
             u.node, u.compatible
@@ -193,12 +196,13 @@ fn report_unmodelled(vm: &vmm::vm::Vm) {
 fn print_summary(summary: &vmm::vm::RunSummary, wall: std::time::Duration) {
     let secs = wall.as_secs_f64().max(1e-9);
     eprintln!(
-        "heapsoc: {} after {} guest instructions in {:.2} s ({:.0} MIPS); guest counter {}",
+        "heapsoc: {} after {} guest instructions in {:.2} s ({:.0} MIPS); guest counter {}; spurious IRQs {}",
         stop_word(&summary.stop),
         summary.insns,
         secs,
         summary.insns as f64 / secs / 1e6,
-        summary.counter
+        summary.counter,
+        summary.spurious_acks
     );
     if summary.stop != vmm::vm::Stop::PowerOff {
         eprintln!("heapsoc: {}", summary.stop);
@@ -228,7 +232,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let board = &loaded.board;
     vm.keep_frames(args.screenshot.is_some());
     if args.no_dma_ledger {
-        *vm.machine.dma.ledger.borrow_mut() = ledger::Ledger::disabled();
+        *vm.machine().dma.ledger.borrow_mut() = ledger::Ledger::disabled();
     }
     let started = std::time::Instant::now();
     let mut seen = 0usize;
@@ -255,18 +259,19 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let report = tap::parse(&text);
     let (map, placement) = placement(board, &text, &vm, &args.expect);
     eprintln!(
-        "heapsoc: {} after {} instructions ({:.2} s wall, {:.1} MIPS), guest counter {}",
+        "heapsoc: {} after {} instructions ({:.2} s wall, {:.1} MIPS), guest counter {}, spurious IRQs {}",
         stop_word(&summary.stop),
         summary.insns,
         wall.as_secs_f64(),
         summary.insns as f64 / wall.as_secs_f64().max(1e-9) / 1e6,
-        summary.counter
+        summary.counter,
+        summary.spurious_acks
     );
     eprint!("{}", ledger::report::text(&placement));
     if args.no_dma_ledger {
         eprintln!(
             "heapsoc: DMA recording was off: {} device accesses not recorded",
-            vm.machine.dma.ledger.borrow().unrecorded()
+            vm.machine().dma.ledger.borrow().unrecorded()
         );
     }
     let mut run_failures = failures_of(&summary, &text);
@@ -286,7 +291,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         write_file(path, tap::junit::to_xml(&report, &run_failures).as_bytes())?;
     }
     if let Some(path) = &args.svg {
-        let svg = ledger::svg::render(&map, &vm.machine.dma.ledger.borrow());
+        let svg = ledger::svg::render(&map, &vm.machine().dma.ledger.borrow());
         write_file(path, svg.as_bytes())?;
     }
     if let Some(path) = &args.report_json {
@@ -351,7 +356,7 @@ fn inject_when_ready(
         } else {
             "correctable"
         };
-        let result = match vm.machine.inject_ecc(board, kind, i.addr) {
+        let result = match vm.machine().inject_ecc(board, kind, i.addr) {
             vmm::machine::Injected::Reported { controller, bank } => {
                 format!("in {bank} (ECC), reported to the guest by {controller}")
             }
@@ -368,7 +373,7 @@ fn inject_when_ready(
             size: 1,
         };
         let hit: Vec<String> = vm
-            .machine
+            .machine()
             .dma
             .ledger
             .borrow()
@@ -398,7 +403,7 @@ fn placement(
     for line in console.lines() {
         map.learn_from_console(line);
     }
-    let ledger = vm.machine.dma.ledger.borrow();
+    let ledger = vm.machine().dma.ledger.borrow();
     let mut verdict = ledger::report::build(board, &map, &ledger, rules);
     // The guest's heap-display test says which heap each buffer it imported into
     // virtio-gpu came from; the GPU met the imports as guest blobs in the same order.

@@ -70,14 +70,6 @@ impl DmaRecord {
     pub fn contiguous(&self) -> bool {
         self.segments.windows(2).all(|w| w[0].end() == w[1].base)
     }
-
-    fn same_access(&self, other: &DmaRecord) -> bool {
-        self.device == other.device
-            && self.segments == other.segments
-            && self.direction == other.direction
-            && self.purpose == other.purpose
-            && self.buffer == other.buffer
-    }
 }
 
 /// The ledger. Identical consecutive accesses (a display scanning the same framebuffer
@@ -86,6 +78,11 @@ impl DmaRecord {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Ledger {
     records: Vec<DmaRecord>,
+    /// Each device's most recent record (index into `records`), for folding.
+    #[serde(skip)]
+    last_of: std::collections::HashMap<String, usize>,
+    /// Host bytes the records hold (see [`MAX_BYTES`]).
+    bytes: usize,
     /// When false, `record` only counts (to measure the ledger's own cost).
     enabled: bool,
     dropped: u64,
@@ -93,14 +90,26 @@ pub struct Ledger {
     overflow: u64,
 }
 
-/// Distinct records kept at most: a guest cannot make the host's memory grow without bound.
-pub const MAX_RECORDS: usize = 1 << 20;
+/// Host memory the records may hold, counted in bytes (a record with 64 Ki segments holds
+/// a MiB): a guest cannot make the host's memory grow without bound, however it splits
+/// its buffers. The verdict of a run that reaches it fails as incomplete.
+pub const MAX_BYTES: usize = 256 << 20;
+
+/// Host bytes a record holds.
+fn footprint(r: &DmaRecord) -> usize {
+    std::mem::size_of::<DmaRecord>()
+        + r.segments.len() * std::mem::size_of::<Range>()
+        + r.device.len()
+        + r.buffer.len()
+}
 
 impl Ledger {
     /// A recording ledger.
     pub fn new() -> Ledger {
         Ledger {
             records: Vec::new(),
+            last_of: std::collections::HashMap::new(),
+            bytes: 0,
             enabled: true,
             dropped: 0,
             overflow: 0,
@@ -129,6 +138,22 @@ impl Ledger {
             self.dropped += 1;
             return;
         }
+        // Fold into the device's most recent record when it is the same access.
+        if let Some(last) = self
+            .last_of
+            .get(device)
+            .and_then(|&i| self.records.get_mut(i))
+        {
+            if last.segments == segments
+                && last.direction == direction
+                && last.purpose == purpose
+                && last.buffer == buffer
+            {
+                last.last_time = time;
+                last.count += 1;
+                return;
+            }
+        }
         let rec = DmaRecord {
             device: device.to_string(),
             segments: segments.to_vec(),
@@ -139,22 +164,22 @@ impl Ledger {
             last_time: time,
             count: 1,
         };
-        // Fold into the device's most recent record when it is the same access.
-        if let Some(last) = self.records.iter_mut().rev().find(|r| r.device == device) {
-            if last.same_access(&rec) {
-                last.last_time = time;
-                last.count += 1;
-                return;
-            }
-        }
-        if self.records.len() >= MAX_RECORDS {
+        let size = footprint(&rec);
+        if self.bytes.saturating_add(size) > MAX_BYTES {
             self.overflow += 1;
             return;
         }
+        self.bytes += size;
+        self.last_of.insert(rec.device.clone(), self.records.len());
         self.records.push(rec);
     }
 
-    /// Distinct accesses not recorded because the ledger held [`MAX_RECORDS`] already.
+    /// Host bytes the records hold now.
+    pub fn held_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Distinct accesses not recorded because the records held [`MAX_BYTES`] already.
     pub fn overflowed(&self) -> u64 {
         self.overflow
     }

@@ -83,16 +83,11 @@ impl MemoryMap {
         let Some(name) = tail.split_whitespace().last() else {
             return false;
         };
-        if end < start {
+        // The console is the guest's: 0x0..0xffffffffffffffff has no size in 64 bits.
+        let Some(size) = end.checked_sub(start).and_then(|s| s.checked_add(1)) else {
             return false;
-        }
-        self.resolve(
-            name,
-            Range {
-                base: start,
-                size: end - start + 1,
-            },
-        )
+        };
+        self.resolve(name, Range { base: start, size })
     }
 
     /// Splits `range` at bank and region boundaries.

@@ -275,3 +275,71 @@ fn imported_buffers_are_attributed_to_heaps_in_import_order_by_size() {
     let ecc: u64 = sys.banks.iter().filter(|b| b.ecc).map(|b| b.bytes).sum();
     assert_eq!(ecc, 0x2000, "two of three pages in the ECC bank");
 }
+
+// ---- a hostile guest --------------------------------------------------------------------
+
+#[test]
+fn records_are_bounded_in_host_bytes_however_a_guest_splits_its_buffers() {
+    // A guest handing a device buffers of 64 Ki one-page segments: each record holds a MiB
+    // of segments on the host, so a count of records would not bound the memory.
+    let segs: Vec<Range> = (0..0x1_0000u64)
+        .map(|i| r(0x4000_0000 + 0x2000 * i, 0x1000))
+        .collect();
+    let mut l = Ledger::new();
+    let mut kept = 0;
+    for i in 0..400u64 {
+        let before = l.records().len();
+        l.record(
+            GPU,
+            &segs,
+            Direction::Read,
+            Purpose::Buffer,
+            &format!("blob {i}"),
+            i,
+        );
+        kept += l.records().len() - before;
+    }
+    assert!(l.held_bytes() <= ledger::MAX_BYTES);
+    assert!(
+        kept < 400 && l.overflowed() == 400 - kept as u64,
+        "{kept} kept"
+    );
+    let b = heap_soc();
+    let p = report::build(&b, &MemoryMap::new(&b), &l, &[]);
+    assert!(!p.passed, "an incomplete ledger cannot pass");
+}
+
+#[test]
+fn folding_finds_a_devices_last_record_among_many_others() {
+    let mut l = Ledger::new();
+    scanout(&mut l, 0x5800_0000, 0);
+    for i in 0..10_000u64 {
+        l.record(
+            GPU,
+            &[r(0x4000_0000 + 0x1000 * i, 0x1000)],
+            Direction::Read,
+            Purpose::Buffer,
+            "b",
+            i,
+        );
+    }
+    scanout(&mut l, 0x5800_0000, 1);
+    assert_eq!(
+        l.records().len(),
+        10_001,
+        "the scanout folded into its first record"
+    );
+    assert_eq!(l.records()[0].count, 2);
+}
+
+#[test]
+fn a_console_line_spanning_all_of_memory_is_ignored() {
+    let b = heap_soc();
+    let mut map = MemoryMap::new(&b);
+    assert!(!map.learn_from_console(
+        "OF: reserved mem: 0x0000000000000000..0xffffffffffffffff (0 KiB) map reusable linux,cma"
+    ));
+    assert!(map.learn_from_console(
+        "OF: reserved mem: 0x000000004c000000..0x000000004fffffff (65536 KiB) map reusable linux,cma"
+    ));
+}

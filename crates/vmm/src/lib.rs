@@ -1,7 +1,13 @@
-//! The heapsoc machine, assembled from a [`board::Board`].
+//! The heapsoc machine, assembled from a [`board::Board`], and the run loop.
 //!
-//! So far: guest RAM, one region per bank. The MMIO bus, the loader and the run loop
-//! come with the CPU backend.
+//! - [`memory`]: guest RAM, one vm-memory region per bank;
+//! - [`machine`]: the MMIO bus and the device models, each at the `reg` and interrupt its
+//!   DT node gives (a table from `compatible` to constructor);
+//! - [`loader`]: the arm64 Image header and where the Image, DTB and initramfs go
+//!   (Documentation/arch/arm64/booting.rst);
+//! - [`psci`]: the firmware calls the kernel makes;
+//! - [`vm`]: the a64 interpreter on the machine (MMIO exits to the bus, idle skipping,
+//!   interrupt delivery, exception-loop and power-off stops).
 
 pub mod memory;
 

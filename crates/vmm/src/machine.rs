@@ -101,13 +101,6 @@ pub struct Machine {
     pub without_registers: Vec<String>,
 }
 
-fn spi(dev: &Device) -> Result<u32, MachineError> {
-    dev.interrupts
-        .first()
-        .and_then(|i| i.intid)
-        .ok_or_else(|| node_err(&dev.node, "needs an `interrupts` entry the GIC can deliver"))
-}
-
 /// The GIC's interrupt inputs as the devices drive them. Devices whose DT interrupts name
 /// the same INTID share one wire, which is asserted while any of them drives it (a
 /// wired-OR, as on a board): one device letting go must not drop another's interrupt.
@@ -216,12 +209,233 @@ fn primecell(
     })
 }
 
-/// Builds the machine `board` describes; the console UART writes to `console`; device
-/// clocks run at `counter_hz` (the guest's generic-timer frequency).
+/// What the DT does not say about the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Device clocks (PL111 frames) run at the guest's generic-timer frequency.
+    pub counter_hz: u64,
+    /// The display mode virtio-gpu reports (GET_DISPLAY_INFO): a virtio-gpu has no DT
+    /// description of its display.
+    pub gpu_mode: (u32, u32),
+}
+
+/// The virtio-gpu display mode unless `--gpu-mode` says otherwise.
+pub const DEFAULT_GPU_MODE: (u32, u32) = (1024, 768);
+
+impl Options {
+    /// The defaults for a guest timer of `counter_hz`.
+    pub fn new(counter_hz: u64) -> Options {
+        Options {
+            counter_hz,
+            gpu_mode: DEFAULT_GPU_MODE,
+        }
+    }
+}
+
+/// Builds one modelled device from its DT node and its first `reg` range.
+type Constructor = fn(&mut Builder<'_>, &Device, &Range) -> Result<(), MachineError>;
+
+/// The device models, by `compatible`. A node's compatible strings are tried in its own
+/// order (most specific first); the first with a model builds it. A real SoC's device is
+/// one more line here.
+const MODELS: &[(&str, Constructor)] = &[
+    ("arm,pl011", pl011),
+    ("arm,pl111", pl111),
+    ("arm,dmc-520", dmc520),
+    ("virtio,mmio", virtio_mmio),
+];
+
+/// The model `compatible` strings heapsoc builds, for messages and reports.
+pub fn modelled_compatibles() -> impl Iterator<Item = &'static str> {
+    MODELS.iter().map(|(c, _)| *c)
+}
+
+/// The machine while it is assembled.
+struct Builder<'a> {
+    board: &'a Board,
+    options: Options,
+    memory: GuestMemory,
+    dma: DmaContext,
+    bus: Bus,
+    wiring: Wiring,
+    /// INTIDs the GIC implements.
+    nr_irqs: u32,
+    console_node: Option<String>,
+    console_out: Option<Box<dyn Write>>,
+    console: Option<Rc<RefCell<Pl011>>>,
+    displays: Vec<Rc<RefCell<Pl111>>>,
+    gpu: Option<Rc<RefCell<VirtioMmio<Gpu>>>>,
+    memory_controllers: Vec<MemoryController>,
+    /// The ECC-protected banks no DMC-520 controls yet, in address order.
+    ecc_banks: std::vec::IntoIter<&'a board::MemoryBank>,
+    unmodelled: Vec<UnmodelledDevice>,
+}
+
+impl Builder<'_> {
+    fn add(
+        &mut self,
+        node: &str,
+        base: u64,
+        size: u64,
+        dev: Box<dyn MmioDevice>,
+    ) -> Result<(), MachineError> {
+        self.bus
+            .insert(node, base, size, dev)
+            .map_err(|source| MachineError::Bus {
+                node: node.to_string(),
+                source,
+            })
+    }
+
+    /// The interrupt line of `dev`'s `interrupts` entry `index`, checked against what the
+    /// GIC can deliver.
+    fn irq(&mut self, dev: &Device, index: usize) -> Result<Box<dyn IrqLine>, MachineError> {
+        let Some(irq) = dev.interrupts.get(index) else {
+            return Err(node_err(
+                &dev.node,
+                format!(
+                    "interrupts: needs entry {index} (it has {}): the device model raises an interrupt",
+                    dev.interrupts.len()
+                ),
+            ));
+        };
+        match irq.intid {
+            Some(intid) if (16..self.nr_irqs).contains(&intid) => Ok(self.wiring.line(intid)),
+            _ => Err(node_err(
+                &dev.node,
+                format!(
+                    "interrupts: entry {index} <{}> is {}, not an interrupt the GIC can deliver (SPI 0-987, PPI 0-15)",
+                    irq.cells.iter().map(|c| format!("0x{c:x}")).collect::<Vec<_>>().join(" "),
+                    irq.kind.as_deref().unwrap_or("not a GIC specifier")
+                ),
+            )),
+        }
+    }
+
+    /// A device heapsoc does not model: its registers read as zero, accesses are counted.
+    fn placeholder(&mut self, dev: &Device) -> Result<(), MachineError> {
+        let accesses = AccessCount::default();
+        for r in &dev.reg {
+            let placeholder = Unmodelled {
+                count: accesses.clone(),
+            };
+            self.add(&dev.node, r.base, r.size, Box::new(placeholder))?;
+        }
+        self.unmodelled.push(UnmodelledDevice {
+            node: dev.node.clone(),
+            compatible: dev.compatible.first().cloned().unwrap_or_default(),
+            accesses,
+        });
+        Ok(())
+    }
+}
+
+fn pl011(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), MachineError> {
+    // Linux binds amba-pl011 to every PL011, so each is modelled; the console's output
+    // goes to the host, the others' nowhere.
+    let irq = b.irq(dev, 0)?;
+    let is_console = b.console_node.as_deref() == Some(dev.node.as_str());
+    let out = if is_console {
+        b.console_out.take()
+    } else {
+        None
+    }
+    .unwrap_or_else(|| Box::new(std::io::sink()));
+    let uart = Rc::new(RefCell::new(Pl011::new(out, irq)));
+    let window = primecell(dev, reg, Shared(uart.clone()))?;
+    b.add(&dev.node, reg.base, reg.size, window)?;
+    if is_console {
+        b.console = Some(uart);
+    }
+    Ok(())
+}
+
+fn pl111(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), MachineError> {
+    let irq = b.irq(dev, 0)?;
+    let pl111 = Rc::new(RefCell::new(Pl111::new(
+        Dma::new(b.dma.clone(), &dev.node),
+        irq,
+        b.options.counter_hz,
+    )));
+    let window = primecell(dev, reg, Shared(pl111.clone()))?;
+    b.add(&dev.node, reg.base, reg.size, window)?;
+    b.displays.push(pl111);
+    Ok(())
+}
+
+fn dmc520(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), MachineError> {
+    let bank = b.ecc_banks.next().ok_or_else(|| {
+        node_err(
+            &dev.node,
+            "more arm,dmc-520 controllers than ECC-protected RAM banks (each controls the next ECC bank in address order)",
+        )
+    })?;
+    let geometry = Geometry::for_size(bank.range.size).ok_or_else(|| {
+        node_err(
+            &dev.node,
+            format!(
+                "its bank {} ({}) is not a power-of-two size of 8 MiB to 2 GiB",
+                bank.name, bank.range
+            ),
+        )
+    })?;
+    let mut line = |name: &str| -> Result<Option<Box<dyn IrqLine>>, MachineError> {
+        match dev.interrupt_names.iter().position(|n| n == name) {
+            Some(i) => b.irq(dev, i).map(Some),
+            None => Ok(None),
+        }
+    };
+    let (errc, errd) = (line("dram_ecc_errc")?, line("dram_ecc_errd")?);
+    let dmc = Rc::new(RefCell::new(Dmc520::new(geometry, errc, errd)));
+    b.add(&dev.node, reg.base, reg.size, Box::new(Shared(dmc.clone())))?;
+    b.memory_controllers.push(MemoryController {
+        node: dev.node.clone(),
+        bank: bank.name.clone(),
+        range: bank.range,
+        dmc,
+    });
+    Ok(())
+}
+
+/// The first virtio-mmio slot holds the virtio-gpu; the others answer as empty slots
+/// (device ID 0), as on a board with nothing plugged in.
+fn virtio_mmio(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), MachineError> {
+    if b.gpu.is_some() {
+        return b.add(&dev.node, reg.base, reg.size, Box::new(VirtioMmioEmpty));
+    }
+    let irq = b.irq(dev, 0)?;
+    let (w, h) = b.options.gpu_mode;
+    let transport = Rc::new(RefCell::new(VirtioMmio::new(
+        Gpu::new(w, h),
+        Dma::new(b.dma.clone(), &dev.node),
+        b.memory.clone(),
+        irq,
+    )));
+    b.add(
+        &dev.node,
+        reg.base,
+        reg.size,
+        Box::new(Shared(transport.clone())),
+    )?;
+    b.gpu = Some(transport);
+    Ok(())
+}
+
+/// Builds the machine `board` describes with the default [`Options`] for a guest timer
+/// of `counter_hz`; the console UART writes to `console`.
 pub fn build(
     board: &Board,
     console: Box<dyn Write>,
     counter_hz: u64,
+) -> Result<Machine, MachineError> {
+    build_with(board, console, Options::new(counter_hz))
+}
+
+/// Builds the machine `board` describes; the console UART writes to `console`.
+pub fn build_with(
+    board: &Board,
+    console: Box<dyn Write>,
+    options: Options,
 ) -> Result<Machine, MachineError> {
     let memory = guest_memory(board)?;
     let dma = DmaContext {
@@ -244,17 +458,19 @@ pub fn build(
             "a GIC needs two reg entries (GICv3: GICD, GICR; GICv2: GICD, GICC)",
         ));
     };
-    let max_spi = board
+    // Enough SPIs for every interrupt the board's devices name (the board model gives
+    // INTIDs only for specifiers a GIC can deliver, so this is at most 988).
+    let max_intid = board
         .devices
         .iter()
         .flat_map(|d| d.interrupts.iter())
         .filter_map(|i| i.intid)
         .max()
         .unwrap_or(0);
-    let spis = max_spi.saturating_sub(31).max(64);
+    let spis = max_intid.saturating_sub(31).max(64);
     let mut bus = Bus::new();
-    let add =
-        |bus: &mut Bus, node: &str, base: u64, size: u64, dev: Box<dyn devices::MmioDevice>| {
+    let mut add =
+        |node: &str, base: u64, size: u64, dev: Box<dyn MmioDevice>| -> Result<(), MachineError> {
             bus.insert(node, base, size, dev)
                 .map_err(|source| MachineError::Bus {
                     node: node.to_string(),
@@ -264,14 +480,14 @@ pub fn build(
     let gic = match ic.version {
         GicVersion::V3 => {
             let gic = Rc::new(RefCell::new(Gic::new(spis, cpu.mpidr)));
-            add(&mut bus, &ic.node, r0.base, r0.size, Box::new(GicdMmio(gic.clone())))?;
-            add(&mut bus, &ic.node, r1.base, r1.size, Box::new(GicrMmio(gic.clone())))?;
+            add(&ic.node, r0.base, r0.size, Box::new(GicdMmio(gic.clone())))?;
+            add(&ic.node, r1.base, r1.size, Box::new(GicrMmio(gic.clone())))?;
             gic
         }
         GicVersion::V2 => {
             let gic = Rc::new(RefCell::new(Gic::new_v2(spis)));
-            add(&mut bus, &ic.node, r0.base, r0.size, Box::new(GicdV2Mmio(gic.clone())))?;
-            add(&mut bus, &ic.node, r1.base, r1.size, Box::new(GiccMmio(gic.clone())))?;
+            add(&ic.node, r0.base, r0.size, Box::new(GicdV2Mmio(gic.clone())))?;
+            add(&ic.node, r1.base, r1.size, Box::new(GiccMmio(gic.clone())))?;
             gic
         }
         GicVersion::Other => {
@@ -284,22 +500,34 @@ pub fn build(
             ))
         }
     };
-
-    let mut wiring = Wiring {
-        gic: gic.clone(),
-        inputs: BTreeMap::new(),
+    let nr_irqs = gic.borrow().nr_irqs();
+    let mut b = Builder {
+        board,
+        options,
+        memory,
+        dma,
+        bus,
+        wiring: Wiring {
+            gic: gic.clone(),
+            inputs: BTreeMap::new(),
+        },
+        nr_irqs,
+        console_node: console_uart_node(board),
+        console_out: Some(console),
+        console: None,
+        displays: Vec::new(),
+        gpu: None,
+        memory_controllers: Vec::new(),
+        ecc_banks: board
+            .banks
+            .iter()
+            .filter(|b| b.ecc.protected())
+            .collect::<Vec<_>>()
+            .into_iter(),
+        unmodelled: Vec::new(),
     };
-    let mut console_uart = None;
-    let mut displays = Vec::new();
-    let mut gpu = None;
-    let mut memory_controllers = Vec::new();
-    // Each DMC-520 node controls the next ECC-protected bank, in address order.
-    let mut ecc_banks = board.banks.iter().filter(|b| b.ecc.protected());
-    let mut console_out = Some(console);
-    let console_node = console_uart_node(board);
-    let mut unmodelled = Vec::new();
     let mut without_registers = Vec::new();
-    for dev in &board.devices {
+    for dev in &b.board.devices {
         if dev.node == ic.node || dev.status != Status::Okay {
             continue;
         }
@@ -307,116 +535,28 @@ pub fn build(
             without_registers.push(dev.node.clone());
             continue;
         };
-        let is = |c: &str| dev.compatible.iter().any(|x| x == c);
-        if is("arm,pl011") {
-            // Linux binds amba-pl011 to every PL011, so each is modelled; the console's
-            // output goes to the host, the others' nowhere.
-            let irq = wiring.line(spi(dev)?);
-            let is_console = console_node.as_deref() == Some(dev.node.as_str());
-            let out = if is_console { console_out.take() } else { None }
-                .unwrap_or_else(|| Box::new(std::io::sink()));
-            let uart = Rc::new(RefCell::new(Pl011::new(out, irq)));
-            let window = primecell(dev, reg, Shared(uart.clone()))?;
-            add(&mut bus, &dev.node, reg.base, reg.size, window)?;
-            if is_console {
-                console_uart = Some(uart);
-            }
-        } else if is("arm,pl111") {
-            let irq = wiring.line(spi(dev)?);
-            let pl111 = Rc::new(RefCell::new(Pl111::new(
-                Dma::new(dma.clone(), &dev.node),
-                irq,
-                counter_hz,
-            )));
-            let window = primecell(dev, reg, Shared(pl111.clone()))?;
-            add(&mut bus, &dev.node, reg.base, reg.size, window)?;
-            displays.push(pl111);
-        } else if is("arm,dmc-520") {
-            let bank = ecc_banks.next().ok_or_else(|| {
-                node_err(
-                    &dev.node,
-                    "more arm,dmc-520 controllers than ECC-protected RAM banks (each controls the next ECC bank in address order)",
-                )
-            })?;
-            let geometry = Geometry::for_size(bank.range.size).ok_or_else(|| {
-                node_err(
-                    &dev.node,
-                    format!(
-                        "its bank {} ({}) is not a power-of-two size of 8 MiB to 2 GiB",
-                        bank.name, bank.range
-                    ),
-                )
-            })?;
-            let mut line = |name: &str| -> Option<Box<dyn IrqLine>> {
-                let i = dev.interrupt_names.iter().position(|n| n == name)?;
-                let intid = dev.interrupts.get(i)?.intid?;
-                Some(wiring.line(intid))
-            };
-            let (errc, errd) = (line("dram_ecc_errc"), line("dram_ecc_errd"));
-            let dmc = Rc::new(RefCell::new(Dmc520::new(geometry, errc, errd)));
-            add(
-                &mut bus,
-                &dev.node,
-                reg.base,
-                reg.size,
-                Box::new(Shared(dmc.clone())),
-            )?;
-            memory_controllers.push(MemoryController {
-                node: dev.node.clone(),
-                bank: bank.name.clone(),
-                range: bank.range,
-                dmc,
-            });
-        } else if is("virtio,mmio") && gpu.is_none() {
-            let irq = wiring.line(spi(dev)?);
-            let transport = Rc::new(RefCell::new(VirtioMmio::new(
-                Gpu::new(1024, 768),
-                Dma::new(dma.clone(), &dev.node),
-                memory.clone(),
-                irq,
-            )));
-            add(
-                &mut bus,
-                &dev.node,
-                reg.base,
-                reg.size,
-                Box::new(Shared(transport.clone())),
-            )?;
-            gpu = Some(transport);
-        } else if is("virtio,mmio") {
-            add(
-                &mut bus,
-                &dev.node,
-                reg.base,
-                reg.size,
-                Box::new(VirtioMmioEmpty),
-            )?;
-        } else {
-            let accesses = AccessCount::default();
-            for r in &dev.reg {
-                let placeholder = Unmodelled {
-                    count: accesses.clone(),
-                };
-                add(&mut bus, &dev.node, r.base, r.size, Box::new(placeholder))?;
-            }
-            unmodelled.push(UnmodelledDevice {
-                node: dev.node.clone(),
-                compatible: dev.compatible.first().cloned().unwrap_or_default(),
-                accesses,
-            });
+        let model = dev.compatible.iter().find_map(|c| {
+            MODELS
+                .iter()
+                .find(|(name, _)| name == c)
+                .map(|(_, build)| *build)
+        });
+        match model {
+            Some(build) => build(&mut b, dev, reg)?,
+            None => b.placeholder(dev)?,
         }
     }
     Ok(Machine {
-        memory,
-        bus,
+        memory: b.memory,
+        bus: b.bus,
         gic,
-        console: console_uart,
-        displays,
-        memory_controllers,
-        gpu,
-        dma,
+        console: b.console,
+        displays: b.displays,
+        memory_controllers: b.memory_controllers,
+        gpu: b.gpu,
+        dma: b.dma,
         mpidr: cpu.mpidr,
-        unmodelled,
+        unmodelled: b.unmodelled,
         without_registers,
     })
 }

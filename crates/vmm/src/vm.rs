@@ -51,6 +51,9 @@ pub enum Stop {
     Reset,
     /// The instruction budget ran out.
     InsnLimit,
+    /// With realtime idling: the guest waits with nothing armed, so control goes back to
+    /// the runner (which may have console input for it); run again to continue.
+    Yield,
     /// WFI with interrupts that can never arrive: no timer armed, no device clock.
     Hung { pc: u64 },
     /// The CPU reported something the machine cannot handle here.
@@ -68,6 +71,7 @@ impl std::fmt::Display for Stop {
             Stop::PowerOff => f.write_str("PowerOff"),
             Stop::Reset => f.write_str("Reset"),
             Stop::InsnLimit => f.write_str("instruction budget used up"),
+            Stop::Yield => f.write_str("idle, waiting for input"),
             Stop::Hung { pc } => write!(
                 f,
                 "hung: WFI at pc 0x{pc:x} with no timer armed and no device to wake it"
@@ -176,13 +180,38 @@ pub struct RunSummary {
     pub undefined: Vec<(&'static str, u64)>,
     /// MMIO accesses nobody answered (the guest got an external abort).
     pub unmapped: Vec<UnmappedAccess>,
+    /// IRQ exceptions the guest took for nothing (its IAR read found no interrupt).
+    pub spurious_acks: u64,
+}
+
+/// How to boot, beyond the board and the guest's files.
+#[derive(Debug, Clone)]
+pub struct VmConfig {
+    /// The kernel command line (replaces /chosen/bootargs), if given.
+    pub bootargs: Option<String>,
+    /// The CPU's identification and features.
+    pub profile: CpuProfile,
+    /// The display mode virtio-gpu reports.
+    pub gpu_mode: (u32, u32),
+}
+
+impl Default for VmConfig {
+    fn default() -> Self {
+        VmConfig {
+            bootargs: None,
+            profile: CpuProfile::default(),
+            gpu_mode: machine::DEFAULT_GPU_MODE,
+        }
+    }
 }
 
 /// A booted machine with its CPU.
 pub struct Vm {
     /// Declared first: dropped before `machine`, whose RAM it points into.
     cpu: Cpu,
-    pub machine: Machine,
+    /// Private: the CPU holds pointers into its RAM, so it must live as long as the Vm and
+    /// never be replaced ([`Vm::machine`] lends it out).
+    machine: Machine,
     bus: Rc<RefCell<Bus>>,
     unmapped: Rc<RefCell<Vec<UnmappedAccess>>>,
     pub layout: Layout,
@@ -231,11 +260,14 @@ impl Vm {
         tree: &Tree,
         kernel: (&str, &[u8]),
         initrd: Option<&[u8]>,
-        bootargs: Option<String>,
         console: Box<dyn Write>,
-        profile: CpuProfile,
+        config: VmConfig,
     ) -> Result<Vm, VmError> {
-        let mut profile = profile;
+        let VmConfig {
+            bootargs,
+            mut profile,
+            gpu_mode,
+        } = config;
         // ID_AA64PFR0_EL1.GIC [27:24]: 1 when the GICv3 system-register interface exists.
         let gic3 = board
             .interrupt_controller
@@ -243,7 +275,14 @@ impl Vm {
             .is_some_and(|g| g.version == board::GicVersion::V3);
         profile.id_aa64pfr0 = (profile.id_aa64pfr0 & !(0xf << 24)) | (u64::from(gic3) << 24);
         let counter_hz = profile.cntfrq;
-        let machine = machine::build(board, console, counter_hz)?;
+        let machine = machine::build_with(
+            board,
+            console,
+            machine::Options {
+                counter_hz,
+                gpu_mode,
+            },
+        )?;
         let header = ImageHeader::parse(kernel.0, kernel.1)?;
         let estimate = board::guest_dtb(tree, &ChosenPatch::default())?.len() as u64 + 4096;
         let layout = loader::plan(board, &header, estimate, initrd.map(|i| i.len() as u64))?;
@@ -294,7 +333,7 @@ impl Vm {
             // `invalidate_code` before the CPU runs on.
             unsafe {
                 cpu.core
-                    .mem
+                    .phys()
                     .add_ram(host, region.start_addr().0, region.len())
             }
             .map_err(|e| VmError::Place {
@@ -307,6 +346,10 @@ impl Vm {
             })?;
         }
         cpu.reset();
+        // The GIC drives the PE's IRQ input from inside every access that can change it
+        // (ICC_* and GIC MMIO, device lines), so an interrupt is taken at the next block
+        // boundary and the line drops as soon as the guest acknowledges.
+        machine.gic.borrow_mut().connect_cpu(cpu.irq_line());
         cpu.core.set_x(0, layout.dtb.base);
         for i in 1..4 {
             cpu.core.set_x(i, 0);
@@ -333,6 +376,11 @@ impl Vm {
             counter_hz,
             realtime: None,
         })
+    }
+
+    /// The machine: devices, the DMA ledger, the memory controllers.
+    pub fn machine(&self) -> &Machine {
+        &self.machine
     }
 
     /// The bus (devices), e.g. to feed console input.
@@ -412,8 +460,6 @@ impl Vm {
                 gic.set_level(p, self.cpu.core.ptimer_irq());
             }
         }
-        let irq = self.machine.gic.borrow().irq_pending();
-        self.cpu.set_irq(irq);
     }
 
     fn next_device_deadline(&self) -> Option<u64> {
@@ -505,7 +551,8 @@ impl Vm {
             let mut s = self.run(chunk.max(1).min(max_insns - total));
             total += s.insns;
             s.insns = total;
-            if s.stop != Stop::InsnLimit || total >= max_insns {
+            let more = matches!(s.stop, Stop::InsnLimit | Stop::Yield);
+            if !more || total >= max_insns {
                 return s;
             }
             if let Some(why) = watch(self) {
@@ -540,7 +587,7 @@ impl Vm {
                         self.idle_in_real_time(start, start_counter, next.unwrap_or(u64::MAX));
                         if next.is_none() {
                             // Back to the runner, which may have console input to deliver.
-                            break Stop::InsnLimit;
+                            break Stop::Yield;
                         }
                         continue;
                     }
@@ -577,6 +624,7 @@ impl Vm {
             counter: self.cpu.core.counter(),
             undefined: self.cpu.undefined_counts(),
             unmapped: self.unmapped.borrow().clone(),
+            spurious_acks: self.machine.gic.borrow().spurious_acks(),
         }
     }
 }

@@ -168,6 +168,7 @@ impl MmioDevice for GicdV2Mmio {
             for (k, b) in data.iter().enumerate() {
                 gic.byte_reg_write(offset + k as u64, *b);
             }
+            gic.update_output();
             return;
         }
         let mut buf = data.to_vec();
@@ -175,6 +176,7 @@ impl MmioDevice for GicdV2Mmio {
             gic.gicd_v2_write32(o, v.unwrap_or(0));
             0
         });
+        gic.update_output();
     }
 }
 
@@ -182,6 +184,8 @@ impl MmioDevice for GiccMmio {
     fn read(&mut self, offset: u64, data: &mut [u8]) {
         let mut gic = self.0.borrow_mut();
         access_words(data, offset, false, |o, _| gic.gicc_read32(o));
+        // A GICC_IAR read acknowledges.
+        gic.update_output();
     }
     fn write(&mut self, offset: u64, data: &[u8]) {
         let mut gic = self.0.borrow_mut();
@@ -190,6 +194,7 @@ impl MmioDevice for GiccMmio {
             gic.gicc_write32(o, v.unwrap_or(0));
             0
         });
+        gic.update_output();
     }
 }
 

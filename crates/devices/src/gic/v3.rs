@@ -65,8 +65,14 @@ impl IccReg {
 }
 
 impl Gic {
-    /// MRS of an ICC_* register.
+    /// MRS of an ICC_* register (an IAR read changes the GIC's output).
     pub fn icc_read(&mut self, reg: IccReg) -> u64 {
+        let v = self.icc_read_reg(reg);
+        self.update_output();
+        v
+    }
+
+    fn icc_read_reg(&mut self, reg: IccReg) -> u64 {
         use IccReg::*;
         match reg {
             Pmr => u64::from(self.pmr),
@@ -90,6 +96,11 @@ impl Gic {
 
     /// MSR to an ICC_* register.
     pub fn icc_write(&mut self, reg: IccReg, value: u64) {
+        self.icc_write_reg(reg, value);
+        self.update_output();
+    }
+
+    fn icc_write_reg(&mut self, reg: IccReg, value: u64) {
         use IccReg::*;
         match reg {
             Pmr => self.pmr = value as u8 & PRIO_MASK,
@@ -313,7 +324,9 @@ impl MmioDevice for GicdMmio {
     }
     fn write(&mut self, offset: u64, data: &[u8]) {
         let mut buf = data.to_vec();
-        self.0.borrow_mut().gicd_access(offset, &mut buf, true);
+        let mut gic = self.0.borrow_mut();
+        gic.gicd_access(offset, &mut buf, true);
+        gic.update_output();
     }
 }
 
@@ -339,6 +352,7 @@ impl MmioDevice for GicrMmio {
             let first = (offset - GICR_IPRIORITYR.start) as usize;
             let n = data.len().min(32 - first);
             gic.priority_bytes(first, &data[..n], 0);
+            gic.update_output();
             return;
         }
         let mut buf = data.to_vec();
@@ -346,6 +360,7 @@ impl MmioDevice for GicrMmio {
             gic.gicr_write32(o, v.unwrap_or(0));
             0
         });
+        gic.update_output();
     }
 }
 

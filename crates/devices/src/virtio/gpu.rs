@@ -40,6 +40,9 @@ const MAX_ENTRIES: u32 = 1 << 16;
 const MAX_RESOURCES: usize = 4096;
 /// Largest host-side copy of a 2D resource: a guest cannot make the host allocate more.
 const MAX_RESOURCE_BYTES: u64 = 64 << 20;
+/// Backing entries held over all resources (16 bytes each on the host: 16 MiB): a guest
+/// attaching 64 Ki entries to each of 4096 resources would otherwise hold 4 GiB.
+pub const MAX_BACKING_ENTRIES: usize = 1 << 20;
 
 /// A resource as the device knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +93,7 @@ fn entries(b: &[u8], at: usize, n: u32) -> Option<Vec<Range>> {
 }
 
 impl Gpu {
-    /// A GPU with one scanout of `width` x `height`.
+    /// A GPU with one scanout of `width` x `height` (what GET_DISPLAY_INFO reports).
     pub fn new(width: u32, height: u32) -> Gpu {
         Gpu {
             width,
@@ -114,6 +117,18 @@ impl Gpu {
 
     fn resource(&mut self, id: u32) -> Option<&mut Resource> {
         self.resources.iter_mut().find(|r| r.id == id)
+    }
+
+    /// Whether `new` more backing entries, replacing those of resource `replacing`, stay
+    /// within [`MAX_BACKING_ENTRIES`].
+    fn backing_fits(&self, new: usize, replacing: Option<u32>) -> bool {
+        let held: usize = self
+            .resources
+            .iter()
+            .filter(|r| Some(r.id) != replacing)
+            .map(|r| r.backing.len())
+            .sum();
+        held.saturating_add(new) <= MAX_BACKING_ENTRIES
     }
 
     /// The ledger's name for a resource: guest blobs (what a PRIME import of a foreign
@@ -157,11 +172,17 @@ impl Gpu {
                 ) else {
                     return bad;
                 };
-                let size = u64::from(w) * u64::from(h) * 4;
+                // Guest-given: u32::MAX squared times 4 does not fit in 64 bits.
+                let size = u64::from(w)
+                    .checked_mul(u64::from(h))
+                    .and_then(|px| px.checked_mul(4));
                 if id == 0 || self.resources.iter().any(|r| r.id == id) {
                     return (RESP_ERR_INVALID_RESOURCE_ID, Vec::new());
                 }
-                if size > MAX_RESOURCE_BYTES || self.resources.len() >= MAX_RESOURCES {
+                let Some(size) = size.filter(|&s| s <= MAX_RESOURCE_BYTES) else {
+                    return (RESP_ERR_OUT_OF_MEMORY, Vec::new());
+                };
+                if self.resources.len() >= MAX_RESOURCES {
                     return (RESP_ERR_OUT_OF_MEMORY, Vec::new());
                 }
                 self.resources.push(Resource {
@@ -197,6 +218,9 @@ impl Gpu {
                 if id == 0 || self.resources.iter().any(|r| r.id == id) {
                     return (RESP_ERR_INVALID_RESOURCE_ID, Vec::new());
                 }
+                if !self.backing_fits(backing.len(), None) {
+                    return (RESP_ERR_OUT_OF_MEMORY, Vec::new());
+                }
                 let r = Resource {
                     id,
                     width: 0,
@@ -230,6 +254,12 @@ impl Gpu {
                 let Some(backing) = entries(b, HDR + 8, n) else {
                     return bad;
                 };
+                if !self.resources.iter().any(|r| r.id == id) {
+                    return (RESP_ERR_INVALID_RESOURCE_ID, Vec::new());
+                }
+                if !self.backing_fits(backing.len(), Some(id)) {
+                    return (RESP_ERR_OUT_OF_MEMORY, Vec::new());
+                }
                 let Some(r) = self.resource(id) else {
                     return (RESP_ERR_INVALID_RESOURCE_ID, Vec::new());
                 };

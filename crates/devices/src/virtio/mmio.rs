@@ -38,8 +38,14 @@ pub struct VirtioMmio<D: VirtioDevice> {
     shm_sel: u32,
     irq_level: bool,
     /// Requests the device could not parse or queues that failed; reported, not hidden.
+    /// The first [`MAX_ERRORS`] are kept, the rest only counted in `errors_dropped`: a
+    /// guest notifying in a loop cannot make the host's memory grow.
     pub errors: Vec<String>,
+    pub errors_dropped: u64,
 }
+
+/// Error messages a transport keeps.
+pub const MAX_ERRORS: usize = 64;
 
 impl<D: VirtioDevice> std::fmt::Debug for VirtioMmio<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -71,6 +77,15 @@ impl<D: VirtioDevice> VirtioMmio<D> {
             shm_sel: 0,
             irq_level: false,
             errors: Vec::new(),
+            errors_dropped: 0,
+        }
+    }
+
+    fn error(&mut self, message: String) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(message);
+        } else {
+            self.errors_dropped += 1;
         }
     }
 
@@ -136,13 +151,11 @@ impl<D: VirtioDevice> VirtioMmio<D> {
     /// Processes every available request of queue `index`.
     fn notify(&mut self, index: usize) {
         let Some(q) = self.queues.get(index) else {
-            self.errors
-                .push(format!("notify of queue {index}, which does not exist"));
+            self.error(format!("notify of queue {index}, which does not exist"));
             return;
         };
         if !q.ready() || !q.is_valid(&self.memory) {
-            self.errors
-                .push(format!("notify of queue {index}, which is not set up"));
+            self.error(format!("notify of queue {index}, which is not set up"));
             return;
         }
         self.record_rings(q);
@@ -171,7 +184,7 @@ impl<D: VirtioDevice> VirtioMmio<D> {
             let total: u64 = readable.iter().map(|r| r.size).sum();
             if total > MAX_REQUEST {
                 // A guest can claim any length; the host must not allocate it.
-                self.errors.push(format!(
+                self.error(format!(
                     "queue {index}: request of {total} bytes exceeds {MAX_REQUEST}: answered empty"
                 ));
                 readable.clear();
@@ -185,7 +198,7 @@ impl<D: VirtioDevice> VirtioMmio<D> {
                 "virtqueue request",
                 &mut req.input,
             ) {
-                self.errors.push(e.to_string());
+                self.error(e.to_string());
                 req.input.clear();
             }
             let written = self.device.handle(index, &req, &self.dma);
@@ -193,7 +206,7 @@ impl<D: VirtioDevice> VirtioMmio<D> {
                 break;
             };
             if let Err(e) = q.add_used(&self.memory, req.head, written) {
-                self.errors.push(format!("queue {index}: {e:?}"));
+                self.error(format!("queue {index}: {e:?}"));
                 break;
             }
             used_any = true;

@@ -1,0 +1,112 @@
+//! The run loop in seconds: a hand-written Image (tests/guest/runloop.S) on the reference
+//! board, through `Vm::boot` and `Vm::run` as heapsoc runs the real kernel: console output,
+//! an interrupt taken as soon as it is pending, a timer interrupt reached by skipping idle
+//! time, no spurious acknowledge, PSCI SYSTEM_OFF. Also: a kernel whose vectors fault stops
+//! as an exception loop, not after its instruction budget.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vmm::vm::{Stop, Vm, VmConfig};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn heap_soc() -> board::Loaded {
+    board::load(
+        &repo().join("device-trees/heap-soc.dts"),
+        &board::SourceOptions::default(),
+    )
+    .expect("heap-soc.dts")
+}
+
+/// Assembles tests/guest/NAME.S into a flat Image with the cross binutils
+/// (tests/host-deps.sh installs them).
+fn image(name: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/guest/{name}.S"));
+    let (o, elf, bin) = (
+        dir.path().join("k.o"),
+        dir.path().join("k"),
+        dir.path().join("Image"),
+    );
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap_or_else(|e| {
+            panic!("{cmd:?}: {e} (the cross binutils come from tests/host-deps.sh)")
+        });
+        assert!(
+            out.status.success(),
+            "{cmd:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(Command::new("aarch64-linux-gnu-as")
+        .arg(&src)
+        .arg("-o")
+        .arg(&o));
+    run(Command::new("aarch64-linux-gnu-ld")
+        .arg("-Ttext=0")
+        .arg("-o")
+        .arg(&elf)
+        .arg(&o));
+    run(Command::new("aarch64-linux-gnu-objcopy")
+        .args(["-O", "binary"])
+        .arg(&elf)
+        .arg(&bin));
+    std::fs::read(bin).expect("Image")
+}
+
+fn boot(kernel: &[u8]) -> (Vm, devices::console::Capture) {
+    let b = heap_soc();
+    let console = devices::console::Capture::new(false);
+    let vm = Vm::boot(
+        &b.board,
+        &b.tree,
+        ("runloop Image", kernel),
+        None,
+        Box::new(console.clone()),
+        VmConfig::default(),
+    )
+    .expect("boot");
+    (vm, console)
+}
+
+#[test]
+fn interrupts_arrive_at_once_idle_is_skipped_and_the_guest_powers_off() {
+    let (mut vm, console) = boot(&image("runloop"));
+    let s = vm.run(10_000_000);
+    assert_eq!(s.stop, Stop::PowerOff, "console: {:?}", console.text());
+    // "S", not "L": the pended SPI was taken within a few instructions of the GICD write,
+    // not at the end of a run-loop slice.
+    assert_eq!(console.text(), "AST\n");
+    assert!(s.insns < 1_000, "{} instructions", s.insns);
+    assert!(
+        s.counter >= s.insns + 900,
+        "the WFI skipped ahead to the timer: counter {} after {} instructions",
+        s.counter,
+        s.insns
+    );
+    assert_eq!(s.spurious_acks, 0);
+}
+
+#[test]
+fn a_kernel_whose_vectors_fault_stops_as_an_exception_loop() {
+    // The Image's first instruction branches into its own zero-filled tail: UDF, and
+    // VBAR_EL1 is 0 at reset, which is not RAM on this board.
+    let mut kernel = vec![0u8; 0x1_0000];
+    kernel[..4].copy_from_slice(&0x1400_2000u32.to_le_bytes()); // b .+0x8000
+    kernel[16..24].copy_from_slice(&0x2_0000u64.to_le_bytes()); // image_size
+    kernel[24..32].copy_from_slice(&0xau64.to_le_bytes()); // flags
+    kernel[56..60].copy_from_slice(&0x644d_5241u32.to_le_bytes()); // "ARM\x64"
+    let (mut vm, _) = boot(&kernel);
+    let s = vm.run(20_000_000_000);
+    let Stop::ExceptionLoop(why) = s.stop else {
+        panic!("stopped with {:?}", s.stop)
+    };
+    assert!(s.insns < 10, "{} instructions", s.insns);
+    assert!(why.contains("instruction abort"), "{why}");
+    assert!(why.contains("to vector 0x200"), "{why}");
+    assert!(why.contains("VBAR_EL1 0x0 is not RAM"), "{why}");
+    assert!(why.contains("UNDEFINED instruction at pc"), "{why}");
+}
