@@ -10,10 +10,12 @@
 pub mod blob;
 pub mod cells;
 pub mod error;
+pub mod irq;
 pub mod model;
 pub mod parse;
 pub mod report;
 pub mod source;
+pub mod supply;
 pub mod tree;
 pub mod validate;
 pub mod writer;
@@ -22,7 +24,8 @@ use std::path::Path;
 
 pub use error::{BoardError, Result};
 pub use model::*;
-pub use source::{Cpp, SourceOptions};
+pub use source::{Cpp, KernelTree, SourceOptions};
+pub use supply::MemoryArg;
 pub use tree::Tree;
 pub use writer::{guest_dtb, ChosenPatch};
 
@@ -33,6 +36,8 @@ pub struct Loaded {
     pub board: Board,
     /// What dtc printed as warnings when compiling a `.dts`.
     pub compiler_warnings: Vec<String>,
+    /// What `--memory` changed in the tree.
+    pub memory_notes: Vec<Warning>,
 }
 
 impl Board {
@@ -45,11 +50,13 @@ impl Board {
 /// Reads a `.dts` or `.dtb` file and builds the board.
 pub fn load(path: &Path, opts: &SourceOptions) -> Result<Loaded> {
     let blob = source::load(path, opts)?;
-    let tree = Tree::from_dtb(&blob.dtb)?;
+    let mut tree = Tree::from_dtb(&blob.dtb)?;
+    let memory_notes = supply::supply_memory(&mut tree, &opts.memory)?;
     let board = parse::board(&tree)?;
     Ok(Loaded {
         tree,
         board,
         compiler_warnings: blob.compiler_warnings,
+        memory_notes,
     })
 }

@@ -138,7 +138,8 @@ impl ReservedRegion {
     }
 }
 
-/// An interrupt specifier as the DT gives it, decoded for the GIC binding when possible.
+/// An interrupt specifier as it reaches its controller (`cells`, after any
+/// `interrupt-map`), decoded for the GIC binding when possible.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Interrupt {
     /// Raw cells of the specifier.
@@ -149,6 +150,9 @@ pub struct Interrupt {
     pub intid: Option<u32>,
     /// `edge-rising`, `level-high`, ...
     pub trigger: Option<String>,
+    /// The controller the specifier resolved to (after `interrupt-map` translation), `None`
+    /// for an empty `interrupts-extended` entry or one no map routes.
+    pub controller: Option<String>,
 }
 
 /// Node `status`.

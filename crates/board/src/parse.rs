@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::cells::{self, CellSizes};
 use crate::error::{BoardError, Result};
+use crate::irq::InterruptTree;
 use crate::model::*;
 use crate::tree::{Node, Tree};
 use crate::validate;
@@ -180,11 +181,36 @@ fn banks(cx: &mut Ctx<'_>) -> Result<Vec<MemoryBank>> {
     if banks.is_empty() {
         return Err(BoardError::node(
             "/",
-            "no RAM: the tree has no /memory node with device_type = \"memory\" and a reg",
+            "has no RAM: no /memory node with device_type = \"memory\" and a nonzero reg (the bootloader fills it in on real boards): give it with --memory SIZE, or --memory BASE:SIZE for a tree without /memory",
         ));
     }
     banks.sort_by_key(|b| b.range.base);
-    Ok(banks)
+    Ok(merge_overlapping(cx, banks))
+}
+
+/// Overlapping banks become one, as memblock merges them; their ECC attributes must agree
+/// for the merged bank to keep them (else it counts as non-ECC, with a warning).
+fn merge_overlapping(cx: &mut Ctx<'_>, banks: Vec<MemoryBank>) -> Vec<MemoryBank> {
+    let mut out: Vec<MemoryBank> = Vec::with_capacity(banks.len());
+    for b in banks {
+        match out.last_mut() {
+            Some(last) if last.range.overlaps(&b.range) => {
+                let end = last.range.end().max(b.range.end());
+                let mut message = format!(
+                    "reg {} overlaps {} [{}]: Linux merges them into one range",
+                    b.range, last.node, last.range
+                );
+                if last.ecc != b.ecc {
+                    message.push_str("; their ECC attributes differ, so the merged range counts as non-ECC");
+                    last.ecc = Ecc::default();
+                }
+                cx.warn(&b.node, message);
+                last.range.size = end - last.range.base;
+            }
+            _ => out.push(b),
+        }
+    }
+    out
 }
 
 fn reserved(cx: &mut Ctx<'_>) -> Result<Vec<ReservedRegion>> {
@@ -376,24 +402,28 @@ fn under(path: &str, prefix: &str) -> bool {
 fn devices(cx: &mut Ctx<'_>, reserved: &mut [ReservedRegion]) -> Result<Vec<Device>> {
     let tree = cx.tree;
     let mut out = Vec::new();
-    for node in tree.nodes.iter().skip(1) {
+    for (index, node) in tree.nodes.iter().enumerate().skip(1) {
         if !node.has("compatible")
             || NOT_DEVICES.iter().any(|p| under(&node.path, p))
             || node.string("device_type").as_deref() == Some("memory")
         {
             continue;
         }
-        let mut reg = Vec::new();
-        if let Some(regs) = cx.reg(node)? {
-            let bus = tree.parent(node).unwrap_or(tree.root());
-            for r in regs {
-                match cells::translate(tree, bus, r.base)? {
-                    Some(base) => reg.push(Range { base, size: r.size }),
-                    None => break,
-                }
+        let reg = match mmio_reg(cx, node) {
+            Ok(r) => r,
+            Err(e) => {
+                // Linux fails this device's resources only.
+                cx.warn(&node.path, format!("{e}: the device gets no registers"));
+                Vec::new()
             }
-        }
-        let interrupts = interrupts(cx, node)?;
+        };
+        let interrupts = match interrupts(cx, index) {
+            Ok(i) => i,
+            Err(e) => {
+                cx.warn(&node.path, format!("{e}: the device gets no interrupts"));
+                Vec::new()
+            }
+        };
         for irq in interrupts
             .iter()
             .filter(|i| i.kind.is_some() && i.intid.is_none())
@@ -411,11 +441,23 @@ fn devices(cx: &mut Ctx<'_>, reserved: &mut [ReservedRegion]) -> Result<Vec<Devi
             for ph in phs {
                 let target = cx.by_phandle(node, "memory-region", ph)?;
                 let Some(region) = reserved.iter_mut().find(|r| r.node == target.path) else {
+                    if under(&target.path, "/reserved-memory") {
+                        // A disabled or ignored region: of_reserved_mem_device_init fails
+                        // and the driver goes on without it.
+                        cx.warn(
+                            &node.path,
+                            format!(
+                                "memory-region: {} is disabled or not a usable region: Linux gives the device no pool",
+                                target.path
+                            ),
+                        );
+                        continue;
+                    }
                     return Err(BoardError::prop(
                         &node.path,
                         "memory-region",
                         format!(
-                            "points to {}, which is not a usable /reserved-memory region",
+                            "points to {}, which is not a /reserved-memory region",
                             target.path
                         ),
                     ));
@@ -450,62 +492,61 @@ fn devices(cx: &mut Ctx<'_>, reserved: &mut [ReservedRegion]) -> Result<Vec<Devi
     Ok(out)
 }
 
-/// The interrupt parent of a node: its own or its nearest ancestor's `interrupt-parent`.
-fn interrupt_parent<'t>(cx: &Ctx<'t>, node: &'t Node) -> Result<Option<&'t Node>> {
-    let mut cur = Some(node);
-    while let Some(n) = cur {
-        if let Some(ph) = n.u32("interrupt-parent")? {
-            return cx.by_phandle(n, "interrupt-parent", ph).map(Some);
-        }
-        cur = cx.tree.parent(n);
-    }
-    Ok(None)
+/// Whether the children of `bus` are memory-mapped: Linux translates a `reg` to a CPU
+/// address only through buses with `ranges` (of_translate_address), and PCI children's
+/// `reg` is configuration space.
+fn maps_children(bus: &Node) -> bool {
+    let pci = matches!(
+        bus.string("device_type").as_deref(),
+        Some("pci") | Some("pciex")
+    );
+    !pci && (bus.parent.is_none() || bus.has("ranges"))
 }
 
-fn interrupts(cx: &Ctx<'_>, node: &Node) -> Result<Vec<Interrupt>> {
-    let mut out = Vec::new();
-    if let Some(raw) = node.cells("interrupts-extended")? {
-        let mut rest = raw.as_slice();
-        while let Some((&ph, tail)) = rest.split_first() {
-            let ctrl = cx.by_phandle(node, "interrupts-extended", ph)?;
-            let n = interrupt_cells(ctrl)? as usize;
-            if n == 0 || tail.len() < n {
-                return Err(BoardError::prop(
-                    &node.path,
-                    "interrupts-extended",
-                    format!("truncated specifier for {}", ctrl.path),
-                ));
-            }
-            out.push(decode_interrupt(ctrl, &tail[..n]));
-            rest = &tail[n..];
+/// The CPU-physical `reg` ranges of a device; empty when it sits on a bus that is not
+/// memory-mapped (I2C, SPI, I3C, PCI, a bus without `ranges`).
+fn mmio_reg(cx: &mut Ctx<'_>, node: &Node) -> Result<Vec<Range>> {
+    let tree = cx.tree;
+    let Some(bus) = tree.parent(node) else {
+        return Ok(Vec::new());
+    };
+    let mut cur = Some(bus);
+    while let Some(b) = cur {
+        if !maps_children(b) {
+            return Ok(Vec::new());
         }
-        return Ok(out);
+        cur = tree.parent(b);
     }
-    let Some(raw) = node.cells("interrupts")? else {
-        return Ok(out);
-    };
-    let Some(ctrl) = interrupt_parent(cx, node)? else {
-        return Err(BoardError::prop(
-            &node.path,
-            "interrupts",
-            "no interrupt-parent on the node or any ancestor",
-        ));
-    };
-    let n = interrupt_cells(ctrl)? as usize;
-    if n == 0 || raw.len() % n != 0 {
-        return Err(BoardError::prop(
-            &node.path,
-            "interrupts",
-            format!(
-                "{} cells is not a multiple of #interrupt-cells ({n}) of {}",
-                raw.len(),
-                ctrl.path
-            ),
-        ));
+    let mut reg = Vec::new();
+    if let Some(regs) = cx.reg(node)? {
+        for r in regs {
+            match cells::translate(tree, bus, r.base)? {
+                Some(base) => reg.push(Range { base, size: r.size }),
+                None => break,
+            }
+        }
     }
-    Ok(raw
-        .chunks_exact(n)
-        .map(|c| decode_interrupt(ctrl, c))
+    Ok(reg)
+}
+
+/// The interrupts of node `index`, each resolved to its controller as Linux does (see
+/// [`crate::irq`]) and decoded for the GIC binding when that controller is the GIC or a
+/// controller that passes GIC specifiers through.
+fn interrupts(cx: &Ctx<'_>, index: usize) -> Result<Vec<Interrupt>> {
+    let it = InterruptTree::new(cx.tree, &cx.phandles);
+    Ok(it
+        .interrupts_of(index)?
+        .into_iter()
+        .map(|r| match r {
+            None => Interrupt {
+                cells: Vec::new(),
+                kind: None,
+                intid: None,
+                trigger: None,
+                controller: None,
+            },
+            Some(res) => decode_interrupt(cx, &it, &res),
+        })
         .collect())
 }
 
@@ -519,14 +560,21 @@ fn interrupt_cells(ctrl: &Node) -> Result<u32> {
     })
 }
 
-fn gic_version(compatible: &[String]) -> GicVersion {
+/// The GIC compatibles Linux's irq-gic and irq-gic-v3 drivers bind (IRQCHIP_DECLARE).
+pub fn gic_version(compatible: &[String]) -> GicVersion {
     const V2: &[&str] = &[
-        "arm,cortex-a15-gic",
-        "arm,cortex-a9-gic",
-        "arm,cortex-a7-gic",
-        "arm,gic-400",
         "arm,arm11mp-gic",
+        "arm,cortex-a15-gic",
+        "arm,cortex-a7-gic",
+        "arm,cortex-a9-gic",
+        "arm,eb11mp-gic",
+        "arm,gic-400",
         "arm,pl390",
+        "arm,tc11mp-gic",
+        "brcm,brahma-b15-gic",
+        "nvidia,tegra210-agic",
+        "qcom,msm-8660-qgic",
+        "qcom,msm-qgic2",
     ];
     if compatible.iter().any(|c| c == "arm,gic-v3") {
         GicVersion::V3
@@ -537,22 +585,45 @@ fn gic_version(compatible: &[String]) -> GicVersion {
     }
 }
 
-/// Decodes the GIC binding's 3-cell specifier: type (0 SPI, 1 PPI), number, flags.
-fn decode_interrupt(ctrl: &Node, cells: &[u32]) -> Interrupt {
+/// Chained controllers whose specifiers are GIC specifiers, passed to the GIC with the same
+/// SPI numbers (they only invert polarity or add wake-up logic): MediaTek's sysirq
+/// (irq-mtk-sysirq.c), the i.MX general power controller (irq-imx-gpcv2.c, gpc.c).
+const GIC_PASS_THROUGH: &[&str] = &[
+    "mediatek,mt6577-sysirq",
+    "fsl,imx8mq-gpc",
+    "fsl,imx7d-gpc",
+    "fsl,imx6q-gpc",
+];
+
+/// Decodes a resolved specifier; the GIC binding's 3 cells (type: 0 SPI, 1 PPI; number;
+/// flags) when the controller is a GIC or passes GIC specifiers through to one.
+fn decode_interrupt(cx: &Ctx<'_>, it: &InterruptTree<'_>, res: &crate::irq::Resolved) -> Interrupt {
+    let ctrl = &cx.tree.nodes[res.controller];
+    let cells = &res.cells;
     let mut irq = Interrupt {
-        cells: cells.to_vec(),
+        cells: cells.clone(),
         kind: None,
         intid: None,
         trigger: None,
+        controller: Some(ctrl.path.clone()),
     };
-    if gic_version(&ctrl.strings("compatible")) != GicVersion::Other && cells.len() >= 3 {
+    let compatible = ctrl.strings("compatible");
+    let gic = gic_version(&compatible) != GicVersion::Other
+        || (compatible
+            .iter()
+            .any(|c| GIC_PASS_THROUGH.contains(&c.as_str()))
+            && it
+                .find_parent(res.controller)
+                .ok()
+                .flatten()
+                .is_some_and(|p| {
+                    gic_version(&cx.tree.nodes[p].strings("compatible")) != GicVersion::Other
+                }));
+    if gic && cells.len() >= 3 {
         // The GIC binding: SPI n is INTID 32 + n (SPIs end at INTID 1019), PPI n is
         // INTID 16 + n (16 PPIs). Anything else is no INTID a GIC can deliver.
         let (kind, intid) = match cells[0] {
-            0 => (
-                "SPI",
-                cells[1].checked_add(32).filter(|&i| i <= MAX_SPI_INTID),
-            ),
+            0 => ("SPI", cells[1].checked_add(32).filter(|&i| i <= MAX_SPI_INTID)),
             1 => ("PPI", cells[1].checked_add(16).filter(|&i| i < 32)),
             _ => return irq,
         };
@@ -616,19 +687,33 @@ fn cpus(cx: &mut Ctx<'_>) -> Result<Vec<Cpu>> {
     Ok(out)
 }
 
+/// The root interrupt controller: an enabled `interrupt-controller` whose own interrupt
+/// parent is none or itself (Linux's of_irq_init roots), a GIC preferred; controllers
+/// chained below it (sysirq, GPC, PCIe INTx, PMIC) are ordinary devices.
 fn interrupt_controller(cx: &mut Ctx<'_>) -> Result<Option<InterruptController>> {
     let tree = cx.tree;
-    let root = tree.root();
-    let node = match root.u32("interrupt-parent")? {
-        Some(ph) => Some(cx.by_phandle(root, "interrupt-parent", ph)?),
-        None => tree.nodes.iter().find(|n| {
-            n.has("interrupt-controller") && !n.has("interrupt-parent") && n.parent.is_some()
-        }),
-    };
-    let Some(node) = node else {
+    let it = InterruptTree::new(tree, &cx.phandles);
+    let roots: Vec<usize> = tree
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| {
+            n.has("interrupt-controller")
+                && cx.status(n) == Status::Okay
+                && it.find_parent(*i).ok().flatten().is_none_or(|p| p == *i)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let chosen = roots
+        .iter()
+        .copied()
+        .find(|&i| gic_version(&tree.nodes[i].strings("compatible")) != GicVersion::Other)
+        .or_else(|| roots.first().copied());
+    let Some(index) = chosen else {
         cx.warn("/", "no interrupt controller");
         return Ok(None);
     };
+    let node = &tree.nodes[index];
     let compatible = node.strings("compatible");
     let version = gic_version(&compatible);
     if version == GicVersion::Other {
@@ -637,15 +722,7 @@ fn interrupt_controller(cx: &mut Ctx<'_>) -> Result<Option<InterruptController>>
             "the root interrupt controller is not a GICv2 or GICv3",
         );
     }
-    let mut reg = Vec::new();
-    if let Some(regs) = cx.reg(node)? {
-        let bus = tree.parent(node).unwrap_or(root);
-        for r in regs {
-            if let Some(base) = cells::translate(tree, bus, r.base)? {
-                reg.push(Range { base, size: r.size });
-            }
-        }
-    }
+    let reg = mmio_reg(cx, node)?;
     Ok(Some(InterruptController {
         node: node.path.clone(),
         compatible,
@@ -657,10 +734,11 @@ fn interrupt_controller(cx: &mut Ctx<'_>) -> Result<Option<InterruptController>>
 
 fn timer(cx: &mut Ctx<'_>) -> Result<Option<Timer>> {
     let tree = cx.tree;
-    let Some(node) = tree.nodes.iter().find(|n| {
-        n.strings("compatible")
-            .iter()
-            .any(|c| c == "arm,armv8-timer" || c == "arm,armv7-timer")
+    let Some((index, node)) = tree.nodes.iter().enumerate().find(|(_, n)| {
+        cx.status(n) == Status::Okay
+            && n.strings("compatible")
+                .iter()
+                .any(|c| c == "arm,armv8-timer" || c == "arm,armv7-timer")
     }) else {
         cx.warn(
             "/",
@@ -668,7 +746,7 @@ fn timer(cx: &mut Ctx<'_>) -> Result<Option<Timer>> {
         );
         return Ok(None);
     };
-    let interrupts = interrupts(cx, node)?;
+    let interrupts = interrupts(cx, index)?;
     if interrupts.len() < 3 {
         cx.warn(
             &node.path,

@@ -20,9 +20,65 @@ pub enum Cpp {
 /// How to turn a source into a blob.
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
-    /// Extra include directories (dtc `-i`, cpp `-I`); the file's own directory is always searched.
+    /// Extra include directories (dtc `-i`, cpp `-I`); the file's own directory is always
+    /// searched, and for a file inside a kernel tree that tree's include directories.
     pub include_dirs: Vec<PathBuf>,
     pub cpp: Cpp,
+    /// The dtc to run; `None`: the kernel tree's own `scripts/dtc/dtc` when the file is in
+    /// a kernel tree that has one built, else `dtc` from PATH.
+    pub dtc: Option<PathBuf>,
+    /// RAM the bootloader would supply (`--memory`), applied to the tree before the board
+    /// model is built (see [`crate::supply`]).
+    pub memory: Vec<crate::supply::MemoryArg>,
+}
+
+/// A Linux source tree a `.dts` lies in (`TREE/arch/ARCH/boot/dts/...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelTree {
+    pub root: PathBuf,
+    pub arch: String,
+}
+
+impl KernelTree {
+    /// The kernel tree `path` lies in, if any: an ancestor `arch/ARCH/boot/dts` whose tree
+    /// has `scripts/dtc` and `include`.
+    pub fn of(path: &Path) -> Option<KernelTree> {
+        let path = std::fs::canonicalize(path).ok()?;
+        for dts in path.ancestors() {
+            let boot = dts.parent()?;
+            let arch_dir = boot.parent()?;
+            let arch_parent = arch_dir.parent()?;
+            let root = arch_parent.parent()?;
+            let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+            if name(dts).as_deref() == Some("dts")
+                && name(boot).as_deref() == Some("boot")
+                && name(arch_parent).as_deref() == Some("arch")
+                && root.join("scripts/dtc").is_dir()
+                && root.join("include").is_dir()
+            {
+                return Some(KernelTree {
+                    root: root.to_path_buf(),
+                    arch: name(arch_dir)?,
+                });
+            }
+        }
+        None
+    }
+
+    /// The include directories the kernel's scripts/Makefile.dtbs gives cpp and dtc.
+    pub fn include_dirs(&self) -> Vec<PathBuf> {
+        vec![
+            self.root.join("arch").join(&self.arch).join("boot/dts"),
+            self.root.join("scripts/dtc/include-prefixes"),
+            self.root.join("include"),
+        ]
+    }
+
+    /// The tree's own dtc, when it has been built in the tree.
+    pub fn built_dtc(&self) -> Option<PathBuf> {
+        let dtc = self.root.join("scripts/dtc/dtc");
+        dtc.is_file().then_some(dtc)
+    }
 }
 
 /// A compiled blob and what dtc warned about.
@@ -56,7 +112,7 @@ fn needs_cpp(text: &[u8]) -> bool {
     })
 }
 
-fn include_dirs(path: &Path, opts: &SourceOptions) -> Vec<PathBuf> {
+fn include_dirs(path: &Path, opts: &SourceOptions, tree: Option<&KernelTree>) -> Vec<PathBuf> {
     let own = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -64,6 +120,7 @@ fn include_dirs(path: &Path, opts: &SourceOptions) -> Vec<PathBuf> {
         .to_path_buf();
     std::iter::once(own)
         .chain(opts.include_dirs.iter().cloned())
+        .chain(tree.map(KernelTree::include_dirs).unwrap_or_default())
         .collect()
 }
 
@@ -108,7 +165,8 @@ fn run(
 }
 
 fn compile(path: &Path, text: &[u8], opts: &SourceOptions) -> Result<Blob> {
-    let dirs = include_dirs(path, opts);
+    let tree = KernelTree::of(path);
+    let dirs = include_dirs(path, opts, tree.as_ref());
     let use_cpp = match opts.cpp {
         Cpp::Auto => needs_cpp(text),
         Cpp::Always => true,
@@ -134,7 +192,12 @@ fn compile(path: &Path, text: &[u8], opts: &SourceOptions) -> Result<Blob> {
         input.extend_from_slice(text);
         source = run("cpp", cpp, &input, path)?.0;
     }
-    let mut dtc = Command::new("dtc");
+    let dtc_path = opts
+        .dtc
+        .clone()
+        .or_else(|| tree.as_ref().and_then(KernelTree::built_dtc))
+        .unwrap_or_else(|| PathBuf::from("dtc"));
+    let mut dtc = Command::new(&dtc_path);
     dtc.args(["-I", "dts", "-O", "dtb", "-o", "-"]);
     for d in &dirs {
         dtc.arg("-i").arg(d);

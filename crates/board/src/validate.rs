@@ -36,13 +36,6 @@ pub fn memory_map(
     reserved: &[ReservedRegion],
     warnings: &mut Vec<Warning>,
 ) -> Result<()> {
-    for (i, a) in banks.iter().enumerate() {
-        for b in &banks[i + 1..] {
-            if a.range.overlaps(&b.range) {
-                return Err(overlap(&a.node, &a.range, &b.node, &b.range));
-            }
-        }
-    }
     let fixed: Vec<(&ReservedRegion, Range)> = reserved
         .iter()
         .filter_map(|r| r.fixed_range().map(|range| (r, range)))
@@ -56,11 +49,12 @@ pub fn memory_map(
             continue;
         }
         if !covered(banks, range) {
-            return Err(BoardError::prop(
-                &r.node,
-                "reg",
-                format!("{range} lies outside every RAM bank"),
-            ));
+            // drivers/of/of_reserved_mem.c: "don't worry if the region isn't memory"
+            // (firmware regions in SRAM, device memory): reserved all the same.
+            warnings.push(Warning {
+                node: r.node.clone(),
+                message: format!("reg {range} is not (all) RAM: Linux reserves it anyway"),
+            });
         }
     }
     for (i, (a, ra)) in fixed.iter().enumerate() {

@@ -40,6 +40,15 @@ pub struct BoardArgs {
     /// Run the C preprocessor over the .dts (auto: when it has #include/#define).
     #[arg(long, value_enum, default_value_t = CppMode::Auto)]
     pub cpp: CppMode,
+    /// RAM the bootloader would supply: SIZE fills every /memory placeholder of size 0
+    /// (or, with no /memory node, one bank at a free base); BASE:SIZE[:ecc] adds a bank
+    /// (repeatable).
+    #[arg(short = 'm', long, value_name = "SIZE|BASE:SIZE[:ecc]")]
+    pub memory: Vec<board::MemoryArg>,
+    /// The dtc to compile with (default: the kernel tree's own when the .dts is in one,
+    /// else dtc from PATH).
+    #[arg(long, value_name = "PATH")]
+    pub dtc: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

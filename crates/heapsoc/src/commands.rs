@@ -46,6 +46,11 @@ fn load(args: &BoardArgs) -> Result<Loaded> {
             CppMode::Always => board::Cpp::Always,
             CppMode::Never => board::Cpp::Never,
         },
+        dtc: args.dtc.clone().or_else(|| {
+            board::KernelTree::of(&args.dtb)
+                .and_then(|t| crate::guest::Lookup::from_env().kernel_tree_dtc(&t))
+        }),
+        memory: args.memory.clone(),
     };
     let loaded = board::load(&args.dtb, &opts).map_err(|source| CliError::Board {
         path: args.dtb.display().to_string(),
@@ -53,6 +58,9 @@ fn load(args: &BoardArgs) -> Result<Loaded> {
     })?;
     for w in &loaded.compiler_warnings {
         eprintln!("heapsoc: dtc: {w}");
+    }
+    for n in &loaded.memory_notes {
+        eprintln!("heapsoc: {n}");
     }
     Ok(loaded)
 }

@@ -58,6 +58,23 @@ impl Lookup {
         }
     }
 
+    /// The dtc of a kernel tree: its own `scripts/dtc/dtc` when built in the tree, else the
+    /// one the guest build made for it (the guest build compiles the tree out of tree, in
+    /// `kbuild/<source package>/`, and builds dtc there).
+    pub fn kernel_tree_dtc(&self, tree: &board::KernelTree) -> Option<PathBuf> {
+        if let Some(dtc) = tree.built_dtc() {
+            return Some(dtc);
+        }
+        let package = tree.root.parent()?.file_name()?;
+        let dtc = self
+            .cache
+            .as_ref()?
+            .join("kbuild")
+            .join(package)
+            .join("scripts/dtc/dtc");
+        dtc.is_file().then_some(dtc)
+    }
+
     /// The guest to boot for these `--kernel`/`--initrd` arguments.
     pub fn locate(
         &self,
