@@ -44,7 +44,8 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/heapsoc-dts-sweep.XXXXXX")
 echo "dts-sweep: tree $TREE, work dir $WORK"
 
-# one file -> one line "REL<TAB>KIND<TAB>MESSAGE" (KIND: ok, no-ram-ok, error, panic, timeout)
+# one file -> one line "REL<TAB>KIND<TAB>MESSAGE" (KIND: ok, ok-with-memory, error, panic, timeout;
+# "unbootable" appended when the board reads but heapsoc cannot build its machine)
 one() {
 	local tree=$1 heapsoc=$2 f=$3 rel out rc kind msg
 	rel=${f#"$tree"/arch/arm64/boot/dts/}
@@ -63,7 +64,11 @@ one() {
 		kind=panic
 	fi
 	msg=$(grep -m1 '^heapsoc: error: ' <<<"$out" || true)
-	if [ "$kind" != ok ] && [ "$kind" != ok-with-memory ] && [ -z "$msg" ]; then
+	if [ -z "$msg" ] && grep -q '^heapsoc: warning: cannot boot this board: ' <<<"$out"; then
+		kind="$kind unbootable"
+		msg=$(grep -m1 '^heapsoc: warning: cannot boot this board: ' <<<"$out" | sed 's/^heapsoc: warning: cannot boot this board: /heapsoc: error: /')
+	fi
+	if [ "${kind%% *}" = error ] && [ -z "$msg" ]; then
 		msg="(no error line) $(tr '\n' ' ' <<<"$out" | cut -c1-300)"
 	fi
 	printf '%s\t%s\t%s\n' "$rel" "$kind" "${msg#heapsoc: error: }"
@@ -77,20 +82,20 @@ xargs -P "$JOBS" -I{} bash -c 'one "$@"' _ "$TREE" "$HEAPSOC" {} <"$WORK/files" 
 # taken out, so that the same cause on many boards is one line of the summary
 classify() {
 	awk -F'\t' '
-	$2 == "error" {
+	$2 == "error" || $2 ~ /unbootable/ {
 		m = $3
 		sub(/^[^ ]*: /, "", m)                 # the file
 		gsub(/\/[^ :,;)]*/, "NODE", m)         # DT paths
 		gsub(/"[^"]*"/, "\"...\"", m)
 		gsub(/0x[0-9a-fA-F]+/, "N", m)
 		gsub(/[0-9]+/, "N", m)
-		print m
-	}' "$WORK/results.tsv" | LC_ALL=C sort | uniq -c | sort -rn | sed 's/^ *//'
+		print ($2 == "error" ? "rejected: " : "unbootable: ") m
+	}' "$WORK/results.tsv" | LC_ALL=C sort | uniq -c | sort -k1,1rn -k2 | sed 's/^ *//'
 }
 {
 	echo "# heapsoc inspect over the arm64 board files of $(basename "$(dirname "$TREE")"): kind counts, then rejections by cause"
 	awk -F'\t' '{ n[$2]++ } END { for (k in n) print n[k], k }' "$WORK/results.tsv" | LC_ALL=C sort -k2
-	echo "# rejections by cause"
+	echo "# rejections (the board does not read) and unbootable boards (it reads, heapsoc cannot build its machine), by cause"
 	classify
 } >"$WORK/summary"
 cat "$WORK/summary"
@@ -98,10 +103,10 @@ cat "$WORK/summary"
 PANICS=$(awk -F'\t' '$2 == "panic" || $2 == "timeout"' "$WORK/results.tsv")
 [ -z "$PANICS" ] || fail "panics or timeouts:
 $PANICS"
-OK=$(awk -F'\t' '$2 == "ok" || $2 == "ok-with-memory"' "$WORK/results.tsv" | wc -l)
+OK=$(awk -F'\t' '$2 ~ /^ok/' "$WORK/results.tsv" | wc -l)
 PCT=$((100 * OK / TOTAL))
 echo "dts-sweep: $OK of $TOTAL accepted ($PCT%)"
-BAD=$(awk -F'\t' '$2 == "error" && $3 !~ /(^| )\/[^ ]*/' "$WORK/results.tsv" | head -n 5)
+BAD=$(awk -F'\t' '($2 == "error" || $2 ~ /unbootable/) && $3 !~ /(^| )\/[^ ]*/' "$WORK/results.tsv" | head -n 5)
 [ -z "$BAD" ] || fail "rejections that name no node:
 $BAD"
 if [ "$UPDATE" = 1 ]; then

@@ -179,7 +179,7 @@ impl<'t> InterruptTree<'t> {
             };
             let mut rest = imap.as_slice();
             let mut found = None;
-            while rest.len() >= addrsize + intsize + 1 {
+            while rest.len() > addrsize + intsize {
                 let (child, tail) = rest.split_at(addrsize + intsize);
                 let ph = tail[0];
                 let newpar = self.by_phandle(n, "interrupt-map", ph)?;

@@ -180,6 +180,24 @@ pub struct Device {
     /// Paths of the reserved regions named by `memory-region`.
     pub memory_regions: Vec<String>,
     pub dma_coherent: bool,
+    /// Every property of the node as written (name, raw value), for device models that
+    /// read more than the fields above (`reg-shift`, `arm,primecell-periphid`, ...).
+    #[serde(skip)]
+    pub properties: Vec<(String, Vec<u8>)>,
+}
+
+impl Device {
+    /// A one-cell property.
+    pub fn u32_prop(&self, name: &str) -> Option<u32> {
+        let (_, v) = self.properties.iter().find(|(n, _)| n == name)?;
+        let b: [u8; 4] = v.as_slice().try_into().ok()?;
+        Some(u32::from_be_bytes(b))
+    }
+
+    /// Whether the node has the property.
+    pub fn has_prop(&self, name: &str) -> bool {
+        self.properties.iter().any(|(n, _)| n == name)
+    }
 }
 
 /// A CPU node.

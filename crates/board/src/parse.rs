@@ -201,7 +201,9 @@ fn merge_overlapping(cx: &mut Ctx<'_>, banks: Vec<MemoryBank>) -> Vec<MemoryBank
                     b.range, last.node, last.range
                 );
                 if last.ecc != b.ecc {
-                    message.push_str("; their ECC attributes differ, so the merged range counts as non-ECC");
+                    message.push_str(
+                        "; their ECC attributes differ, so the merged range counts as non-ECC",
+                    );
                     last.ecc = Ecc::default();
                 }
                 cx.warn(&b.node, message);
@@ -487,6 +489,11 @@ fn devices(cx: &mut Ctx<'_>, reserved: &mut [ReservedRegion]) -> Result<Vec<Devi
             status: cx.status(node),
             memory_regions,
             dma_coherent: node.has("dma-coherent"),
+            properties: node
+                .properties
+                .iter()
+                .map(|p| (p.name.clone(), p.value.clone()))
+                .collect(),
         });
     }
     Ok(out)
@@ -623,7 +630,10 @@ fn decode_interrupt(cx: &Ctx<'_>, it: &InterruptTree<'_>, res: &crate::irq::Reso
         // The GIC binding: SPI n is INTID 32 + n (SPIs end at INTID 1019), PPI n is
         // INTID 16 + n (16 PPIs). Anything else is no INTID a GIC can deliver.
         let (kind, intid) = match cells[0] {
-            0 => ("SPI", cells[1].checked_add(32).filter(|&i| i <= MAX_SPI_INTID)),
+            0 => (
+                "SPI",
+                cells[1].checked_add(32).filter(|&i| i <= MAX_SPI_INTID),
+            ),
             1 => ("PPI", cells[1].checked_add(16).filter(|&i| i < 32)),
             _ => return irq,
         };

@@ -35,8 +35,7 @@ impl std::str::FromStr for MemoryArg {
         match parts.as_slice() {
             [sz] => Ok(MemoryArg::Size(size(sz)?)),
             [base, sz] | [base, sz, "ecc"] => Ok(MemoryArg::Bank {
-                base: parse_size(base)
-                    .ok_or_else(|| format!("{s}: `{base}` is not an address"))?,
+                base: parse_size(base).ok_or_else(|| format!("{s}: `{base}` is not an address"))?,
                 size: size(sz)?,
                 ecc: parts.len() == 3,
             }),
@@ -67,7 +66,11 @@ pub fn parse_size(s: &str) -> Option<u64> {
 fn encode(value: u64, cells: u32) -> Vec<u8> {
     let mut out = Vec::new();
     for i in (0..cells).rev() {
-        let word = if i >= 2 { 0 } else { (value >> (32 * i)) as u32 };
+        let word = if i >= 2 {
+            0
+        } else {
+            (value >> (32 * i)) as u32
+        };
         out.extend_from_slice(&word.to_be_bytes());
     }
     out
@@ -235,10 +238,13 @@ fn free_base(tree: &Tree, size: u64) -> Result<u64> {
             }
         }
     }
-    let candidates = reserved_low
-        .map(|l| l / GIB * GIB)
-        .into_iter()
-        .chain([0x4000_0000, 0x8000_0000, 0, 0x1_0000_0000, 0x8_0000_0000]);
+    let candidates = reserved_low.map(|l| l / GIB * GIB).into_iter().chain([
+        0x4000_0000,
+        0x8000_0000,
+        0,
+        0x1_0000_0000,
+        0x8_0000_0000,
+    ]);
     for base in candidates {
         let bank = Range { base, size };
         if base.checked_add(size).is_some() && !busy.iter().any(|b| b.overlaps(&bank)) {

@@ -304,14 +304,121 @@ fn board_without_memory_is_an_error() {
 }
 
 #[test]
-fn interrupts_without_matching_cells_name_the_node() {
-    let e = error(&format!(
+fn interrupts_without_matching_cells_warn_naming_the_node() {
+    // Linux fails this device's interrupt only; the machine refuses a modelled device
+    // without its interrupt later (vmm's hostile_boards tests).
+    let b = board(&format!(
         r#"{RAM} serial@9000000 {{ compatible = "arm,pl011"; reg = <0 0x9000000 0 0x1000>; interrupts = <0 1>; }};"#
     ));
-    assert!(
-        e.starts_with("/serial@9000000: property `interrupts`"),
-        "{e}"
+    let w = b
+        .warnings
+        .iter()
+        .find(|w| w.node == "/serial@9000000")
+        .expect("a warning on the serial node");
+    assert!(w.message.contains("property `interrupts`"), "{w}");
+    assert!(b
+        .device("/serial@9000000")
+        .expect("device")
+        .interrupts
+        .is_empty());
+}
+
+#[test]
+fn interrupt_map_translates_through_a_bus_to_the_gic() {
+    // As on Juno and FVP: a motherboard bus with #interrupt-cells = 1 maps its children's
+    // interrupts (with the child unit address, masked) onto GIC SPIs.
+    let b = board(&format!(
+        r#"{RAM} bus@8000000 {{ compatible = "simple-bus"; #address-cells = <2>; #size-cells = <1>;
+            ranges = <0 0 0 0x08000000 0x04000000>, <1 0 0 0x14000000 0x04000000>;
+            #interrupt-cells = <1>; interrupt-map-mask = <3 0 63>;
+            interrupt-map = <0 0 5 &gic 0 5 4>, <0 0 6 &gic 0 6 4>, <1 0 5 &gic 0 77 4>;
+            uart@90000 {{ compatible = "arm,pl011"; reg = <0 0x90000 0x1000>; interrupts = <5>; }};
+            other@1,0 {{ compatible = "x"; reg = <1 0 0x1000>; interrupts = <5>; }};
+            nomap@2 {{ compatible = "y"; reg = <0 0x2000 0x1000>; interrupts = <9>; }};
+        }};"#
+    ));
+    let uart = b.device("/bus@8000000/uart@90000").expect("uart");
+    assert_eq!(uart.reg[0].base, 0x0809_0000);
+    assert_eq!(uart.interrupts[0].intid, Some(32 + 5));
+    let other = b.device("/bus@8000000/other@1,0").expect("other");
+    assert_eq!(
+        other.interrupts[0].intid,
+        Some(32 + 77),
+        "the unit address selects the entry"
     );
+    let nomap = b.device("/bus@8000000/nomap@2").expect("nomap");
+    assert_eq!(nomap.interrupts[0].controller, None, "no entry routes it");
+}
+
+#[test]
+fn the_interrupt_parent_is_the_nearest_ancestor_with_interrupt_cells() {
+    // A PMIC-like controller below the GIC: its children's interrupts belong to it.
+    let b = board(&format!(
+        r#"{RAM} pmic@9100000 {{ compatible = "vendor,pmic"; reg = <0 0x9100000 0 0x1000>;
+            interrupts = <0 20 4>; interrupt-controller; #interrupt-cells = <4>;
+            #address-cells = <1>; #size-cells = <0>;
+            gpio@8800 {{ compatible = "vendor,pmic-gpio"; reg = <0x8800>; interrupts = <0 0x88 0 3>; }};
+        }};"#
+    ));
+    let gpio = b.device("/pmic@9100000/gpio@8800").expect("gpio");
+    assert_eq!(
+        gpio.interrupts[0].controller.as_deref(),
+        Some("/pmic@9100000")
+    );
+    assert_eq!(gpio.interrupts[0].intid, None, "not a GIC interrupt");
+    assert!(
+        gpio.reg.is_empty(),
+        "reg on a bus without ranges is not MMIO"
+    );
+    let ic = b.interrupt_controller.as_ref().expect("root GIC");
+    assert_eq!(ic.node, "/interrupt-controller@8000000");
+}
+
+#[test]
+fn an_empty_interrupts_extended_entry_is_skipped() {
+    let b = board(&format!(
+        r#"{RAM} dev@9200000 {{ compatible = "x"; reg = <0 0x9200000 0 0x1000>;
+            interrupts-extended = <0>, <&gic 0 7 4>; }};"#
+    ));
+    let d = b.device("/dev@9200000").expect("dev");
+    assert_eq!(d.interrupts.len(), 2);
+    assert_eq!(d.interrupts[0].intid, None);
+    assert_eq!(d.interrupts[1].intid, Some(39));
+}
+
+#[test]
+fn a_memory_region_pointing_at_a_disabled_region_is_a_warning() {
+    let b = board(&format!(
+        r#"{RAM} reserved-memory {{ #address-cells = <2>; #size-cells = <2>; ranges;
+            pool: pool@50000000 {{ compatible = "shared-dma-pool"; reusable; reg = <0 0x50000000 0 0x400000>; status = "disabled"; }}; }};
+            dev@9300000 {{ compatible = "x"; reg = <0 0x9300000 0 0x1000>; memory-region = <&pool>; }};"#
+    ));
+    assert!(b
+        .device("/dev@9300000")
+        .expect("dev")
+        .memory_regions
+        .is_empty());
+    assert!(b
+        .warnings
+        .iter()
+        .any(|w| w.node == "/dev@9300000" && w.message.contains("disabled")));
+}
+
+#[test]
+fn overlapping_banks_merge_with_a_warning() {
+    let b = board(&format!(
+        r#"{RAM} memory@48000000 {{ device_type = "memory"; reg = <0 0x48000000 0 0x10000000>; }};"#
+    ));
+    assert_eq!(b.banks.len(), 1);
+    assert_eq!(
+        b.banks[0].range.end(),
+        0x6000_0000,
+        "the second lies inside the first"
+    );
+    assert!(b
+        .warnings
+        .iter()
+        .any(|w| w.node == "/memory@48000000" && w.message.contains("merges")));
 }
 
 #[test]

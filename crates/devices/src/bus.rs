@@ -1,6 +1,9 @@
-//! The MMIO bus: a map from guest-physical ranges to devices that refuses overlapping and
-//! zero-sized ranges. An access that hits no device is an error the caller reports (and
-//! turns into an external abort for the guest), never silently ignored.
+//! The MMIO bus: a map from guest-physical ranges to devices. Modelled devices may not
+//! overlap each other (a real conflict); stand-ins for devices heapsoc does not model may
+//! overlap anything, as real SoC trees nest nodes inside their bus's or MFD's own `reg`
+//! window: a modelled device answers first, else the innermost stand-in. An access that
+//! hits nothing is an error the caller reports (and turns into an external abort for the
+//! guest), never silently ignored.
 
 use std::collections::BTreeMap;
 
@@ -102,11 +105,22 @@ struct Slot {
     device: Box<dyn MmioDevice>,
 }
 
+/// A stand-in's range.
+#[derive(Debug)]
+struct Stand {
+    base: u64,
+    slot: Slot,
+}
+
 /// The bus.
 #[derive(Debug, Default)]
 pub struct Bus {
-    /// Keyed by base address.
+    /// Modelled devices, keyed by base address; they never overlap.
     slots: BTreeMap<u64, Slot>,
+    /// Stand-ins for unmodelled devices, which may overlap anything.
+    stands: Vec<Stand>,
+    /// Overlaps accepted, as (name, other name).
+    overlaps: Vec<(String, String)>,
 }
 
 impl Bus {
@@ -144,6 +158,15 @@ impl Bus {
                 });
             }
         }
+        for s in self
+            .stands
+            .iter()
+            .filter(|s| s.base <= last && s.base + (s.slot.size - 1) >= base)
+        {
+            if self.overlaps.len() < 4096 {
+                self.overlaps.push((s.slot.name.clone(), name.to_string()));
+            }
+        }
         self.slots.insert(
             base,
             Slot {
@@ -155,20 +178,90 @@ impl Bus {
         Ok(())
     }
 
-    fn find(&mut self, addr: u64, len: usize) -> Result<(&mut Slot, u64), BusError> {
-        let (&base, slot) = self
-            .slots
-            .range_mut(..=addr)
-            .next_back()
-            .ok_or(BusError::Unmapped { addr, len })?;
-        let offset = addr - base;
-        if offset
-            .checked_add(len as u64)
-            .is_none_or(|end| end > slot.size)
-        {
-            return Err(BusError::Unmapped { addr, len });
+    /// Registers a stand-in for a device heapsoc does not model at `[base, base + size)`;
+    /// it may overlap other stand-ins and modelled devices (which answer first). The
+    /// overlaps are remembered for the report.
+    pub fn insert_stand_in(
+        &mut self,
+        name: &str,
+        base: u64,
+        size: u64,
+        device: Box<dyn MmioDevice>,
+    ) -> Result<(), BusError> {
+        if size == 0 {
+            return Err(BusError::Empty {
+                name: name.into(),
+                base,
+            });
         }
-        Ok((slot, offset))
+        let last = base.checked_add(size - 1).ok_or_else(|| BusError::Wraps {
+            name: name.into(),
+            base,
+            size,
+        })?;
+        let hits = |b: u64, s: u64| b <= last && b + (s - 1) >= base;
+        let mut others: Vec<String> = self
+            .slots
+            .range(..=last)
+            .filter(|(&b, slot)| hits(b, slot.size))
+            .map(|(_, slot)| slot.name.clone())
+            .collect();
+        others.extend(
+            self.stands
+                .iter()
+                .filter(|s| hits(s.base, s.slot.size) && s.slot.name != name)
+                .map(|s| s.slot.name.clone()),
+        );
+        others.dedup();
+        for other in others {
+            if self.overlaps.len() < 4096 {
+                self.overlaps.push((name.to_string(), other));
+            }
+        }
+        self.stands.push(Stand {
+            base,
+            slot: Slot {
+                size,
+                name: name.into(),
+                device,
+            },
+        });
+        Ok(())
+    }
+
+    /// Stand-ins that overlap another range, as (stand-in, other), in insertion order.
+    pub fn overlaps(&self) -> &[(String, String)] {
+        &self.overlaps
+    }
+
+    fn find(&mut self, addr: u64, len: usize) -> Result<(&mut Slot, u64), BusError> {
+        let fits = |base: u64, size: u64| {
+            addr >= base
+                && (addr - base)
+                    .checked_add(len as u64)
+                    .is_some_and(|end| end <= size)
+        };
+        let modelled = self
+            .slots
+            .range(..=addr)
+            .next_back()
+            .filter(|(&b, slot)| fits(b, slot.size))
+            .map(|(&b, _)| b);
+        if let Some(b) = modelled {
+            let slot = self
+                .slots
+                .get_mut(&b)
+                .ok_or(BusError::Unmapped { addr, len })?;
+            return Ok((slot, addr - b));
+        }
+        // The innermost stand-in: the smallest range holding the access.
+        let s = self
+            .stands
+            .iter_mut()
+            .filter(|s| fits(s.base, s.slot.size))
+            .min_by_key(|s| s.slot.size)
+            .ok_or(BusError::Unmapped { addr, len })?;
+        Ok((&mut s.slot, addr - s.base))
     }
 
     /// Reads `data.len()` bytes at `addr`.
@@ -254,6 +347,47 @@ mod tests {
         bus.read(0x2010, &mut data).expect("read");
         assert_eq!(data, [0x10; 4]);
         assert_eq!(bus.device_at(0x2fff), Some("/b"));
+    }
+
+    #[test]
+    fn stand_ins_nest_and_the_innermost_answers_after_modelled_devices() {
+        let mut bus = bus();
+        let count = |b: &mut Bus, addr: u64| b.device_at(addr).map(str::to_string);
+        bus.insert_stand_in("/soc/bus", 0x0, 0x10000, Box::new(Probe::default()))
+            .expect("a bus window over everything");
+        bus.insert_stand_in("/soc/bus/mfd", 0x3000, 0x1000, Box::new(Probe::default()))
+            .expect("a stand-in inside it");
+        bus.insert_stand_in(
+            "/soc/bus/mfd-twin",
+            0x3000,
+            0x1000,
+            Box::new(Probe::default()),
+        )
+        .expect("the same range twice");
+        assert_eq!(
+            count(&mut bus, 0x1010).as_deref(),
+            Some("/a"),
+            "modelled first"
+        );
+        assert_eq!(count(&mut bus, 0x3010).as_deref(), Some("/soc/bus/mfd"));
+        assert_eq!(count(&mut bus, 0x5000).as_deref(), Some("/soc/bus"));
+        let overlaps: Vec<_> = bus
+            .overlaps()
+            .iter()
+            .map(|(a, b)| format!("{a}~{b}"))
+            .collect();
+        assert!(
+            overlaps.contains(&"/soc/bus~/a".to_string()),
+            "{overlaps:?}"
+        );
+        assert!(
+            overlaps.contains(&"/soc/bus/mfd-twin~/soc/bus/mfd".to_string()),
+            "{overlaps:?}"
+        );
+        // Modelled devices still refuse one another.
+        assert!(bus
+            .insert("/c", 0x2800, 0x10, Box::new(Probe::default()))
+            .is_err());
     }
 
     #[test]

@@ -73,13 +73,65 @@ fn print_warnings(loaded: &Loaded) {
 
 pub fn inspect(args: &InspectArgs) -> Result<ExitCode> {
     let loaded = load(&args.board)?;
+    board::guest_dtb(&loaded.tree, &board::ChosenPatch::default()).map_err(|source| {
+        CliError::Board {
+            path: args.board.dtb.display().to_string(),
+            source,
+        }
+    })?;
+    // What a boot would build. A board heapsoc cannot build a machine for (an interrupt
+    // controller it does not model, say) is still a valid board to inspect.
+    let machine = vmm::machine::build(
+        &loaded.board,
+        Box::new(std::io::sink()),
+        a64::CpuProfile::default().cntfrq,
+    );
+    if let Err(e) = &machine {
+        eprintln!("heapsoc: warning: cannot boot this board: {e}");
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&loaded.board)?);
         print_warnings(&loaded);
     } else {
         print!("{}", board::report::text(&loaded.board));
+        match &machine {
+            Ok(m) => print!("{}", machine_text(m)),
+            Err(e) => print!("\nMachine\n  cannot boot: {e}\n"),
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The machine a boot builds, as `inspect` shows it.
+fn machine_text(m: &vmm::machine::Machine) -> String {
+    use std::fmt::Write;
+    let mut o = String::from("\nMachine\n");
+    let _ = writeln!(
+        o,
+        "  modelled: {}",
+        m.modelled
+            .iter()
+            .map(|(node, model)| format!("{node} ({model})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        o,
+        "  {} device(s) not modelled (registers read as zero), {} without registers",
+        m.unmodelled.len(),
+        m.without_registers.len()
+    );
+    let overlaps = m.bus.overlaps();
+    if !overlaps.is_empty() {
+        let _ = writeln!(
+            o,
+            "  {} overlap(s) of unmodelled devices, e.g. {} inside {}",
+            overlaps.len(),
+            overlaps[0].0,
+            overlaps[0].1
+        );
+    }
+    o
 }
 
 pub fn dtb(args: &DtbArgs) -> Result<ExitCode> {

@@ -97,6 +97,8 @@ pub struct Machine {
     pub mpidr: u64,
     /// Devices with a placeholder on the bus.
     pub unmodelled: Vec<UnmodelledDevice>,
+    /// Modelled devices: (DT node, the compatible that chose the model).
+    pub modelled: Vec<(String, String)>,
     /// Devices with a compatible but no registers (clocks, panels, PSCI, the timer).
     pub without_registers: Vec<String>,
 }
@@ -189,6 +191,12 @@ fn primecell(
             &dev.node,
             "compatible lacks \"arm,primecell\": Linux creates the AMBA device its driver binds only for that compatible",
         ));
+    }
+    // With `arm,primecell-periphid` Linux takes the ID from the DT and never reads the ID
+    // registers (drivers/amba/bus.c): any window that holds the registers will do (the
+    // Raspberry Pi PL011s have a 0x200 `reg`).
+    if dev.has_prop("arm,primecell-periphid") && reg.size >= 0x100 {
+        return Ok(Box::new(model));
     }
     if reg.size < PRIMECELL_WINDOW || reg.size % PRIMECELL_WINDOW != 0 {
         return Err(node_err(
@@ -313,13 +321,19 @@ impl Builder<'_> {
     }
 
     /// A device heapsoc does not model: its registers read as zero, accesses are counted.
+    /// It may sit inside its bus's `reg` window or share a range with another stand-in.
     fn placeholder(&mut self, dev: &Device) -> Result<(), MachineError> {
         let accesses = AccessCount::default();
-        for r in &dev.reg {
+        for r in dev.reg.iter().filter(|r| r.size > 0) {
             let placeholder = Unmodelled {
                 count: accesses.clone(),
             };
-            self.add(&dev.node, r.base, r.size, Box::new(placeholder))?;
+            self.bus
+                .insert_stand_in(&dev.node, r.base, r.size, Box::new(placeholder))
+                .map_err(|source| MachineError::Bus {
+                    node: dev.node.clone(),
+                    source,
+                })?;
         }
         self.unmodelled.push(UnmodelledDevice {
             node: dev.node.clone(),
@@ -452,12 +466,37 @@ pub fn build_with(
         .interrupt_controller
         .as_ref()
         .ok_or_else(|| node_err("/", "no interrupt controller: the kernel needs a GIC"))?;
+    if ic.version == GicVersion::Other {
+        return Err(node_err(
+            &ic.node,
+            format!(
+                "the root interrupt controller {} is not modelled; heapsoc models arm,gic-v3 and GICv2 (arm,gic-400, arm,cortex-a15-gic, qcom,msm-qgic2, ...)",
+                ic.compatible.first().map(String::as_str).unwrap_or("(no compatible)")
+            ),
+        ));
+    }
     let (Some(r0), Some(r1)) = (ic.reg.first(), ic.reg.get(1)) else {
         return Err(node_err(
             &ic.node,
-            "a GIC needs two reg entries (GICv3: GICD, GICR; GICv2: GICD, GICC)",
+            "reg: a GIC needs two entries (GICv3: GICD, GICR; GICv2: GICD, GICC)",
         ));
     };
+    // The architected frame sizes: boards often give larger, overlapping windows (a
+    // GIC-400's 4 KiB distributor in a 64 KiB `reg` that runs into its CPU interface).
+    let (d_max, c_max) = match ic.version {
+        GicVersion::V3 => (0x1_0000, u64::MAX),
+        _ => (0x1000, 0x2000),
+    };
+    let (r0, r1) = (
+        Range {
+            base: r0.base,
+            size: r0.size.min(d_max),
+        },
+        Range {
+            base: r1.base,
+            size: r1.size.min(c_max),
+        },
+    );
     // Enough SPIs for every interrupt the board's devices name (the board model gives
     // INTIDs only for specifiers a GIC can deliver, so this is at most 988).
     let max_intid = board
@@ -484,20 +523,17 @@ pub fn build_with(
             add(&ic.node, r1.base, r1.size, Box::new(GicrMmio(gic.clone())))?;
             gic
         }
-        GicVersion::V2 => {
+        // V2 (Other was refused above).
+        GicVersion::V2 | GicVersion::Other => {
             let gic = Rc::new(RefCell::new(Gic::new_v2(spis)));
-            add(&ic.node, r0.base, r0.size, Box::new(GicdV2Mmio(gic.clone())))?;
+            add(
+                &ic.node,
+                r0.base,
+                r0.size,
+                Box::new(GicdV2Mmio(gic.clone())),
+            )?;
             add(&ic.node, r1.base, r1.size, Box::new(GiccMmio(gic.clone())))?;
             gic
-        }
-        GicVersion::Other => {
-            return Err(node_err(
-                &ic.node,
-                format!(
-                    "{} is not modelled; heapsoc models arm,gic-v3 and GICv2 (arm,gic-400, arm,cortex-a15-gic, ...)",
-                    ic.compatible.first().map(String::as_str).unwrap_or("this interrupt controller")
-                ),
-            ))
         }
     };
     let nr_irqs = gic.borrow().nr_irqs();
@@ -527,22 +563,24 @@ pub fn build_with(
         unmodelled: Vec::new(),
     };
     let mut without_registers = Vec::new();
+    let mut modelled = Vec::new();
     for dev in &b.board.devices {
         if dev.node == ic.node || dev.status != Status::Okay {
             continue;
         }
-        let Some(reg) = dev.reg.first() else {
+        let Some(reg) = dev.reg.iter().find(|r| r.size > 0) else {
             without_registers.push(dev.node.clone());
             continue;
         };
-        let model = dev.compatible.iter().find_map(|c| {
-            MODELS
-                .iter()
-                .find(|(name, _)| name == c)
-                .map(|(_, build)| *build)
-        });
+        let model = dev
+            .compatible
+            .iter()
+            .find_map(|c| MODELS.iter().find(|(name, _)| name == c).copied());
         match model {
-            Some(build) => build(&mut b, dev, reg)?,
+            Some((name, build)) => {
+                build(&mut b, dev, reg)?;
+                modelled.push((dev.node.clone(), name.to_string()));
+            }
             None => b.placeholder(dev)?,
         }
     }
@@ -557,6 +595,7 @@ pub fn build_with(
         dma: b.dma,
         mpidr: cpu.mpidr,
         unmodelled: b.unmodelled,
+        modelled,
         without_registers,
     })
 }

@@ -128,8 +128,9 @@ fn an_interrupt_controller_that_is_not_a_gic_is_refused_naming_the_node() {
     let err =
         vmm::machine::build(&board, Box::new(std::io::sink()), 62_500_000).expect_err("not a GIC");
     assert!(
-        err.to_string()
-            .starts_with("/intc@8000000: riscv,plic0 is not modelled"),
+        err.to_string().starts_with(
+            "/intc@8000000: the root interrupt controller riscv,plic0 is not modelled"
+        ),
         "{err}"
     );
 }

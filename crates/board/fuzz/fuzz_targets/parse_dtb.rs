@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let board = parse::board(&tree);
-    // The writer may refuse names vm-fdt does not accept; it must not panic.
+    // The writer may refuse a tree it cannot encode; it must not panic.
     let Ok(out) = guest_dtb(&tree, &ChosenPatch::default()) else {
         return;
     };
