@@ -13,6 +13,7 @@ pub mod irq;
 pub mod pl011;
 pub mod pl111;
 pub mod placeholder;
+pub mod uart16550;
 pub mod virtio;
 
 pub use bus::{Bus, BusError, MmioDevice};
