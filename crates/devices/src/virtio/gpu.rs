@@ -6,7 +6,7 @@
 use board::Range;
 use ledger::{Direction, Purpose};
 
-use super::{Request, VirtioDevice};
+use super::{clip, Request, VirtioDevice};
 use crate::dma::Dma;
 
 pub const DEVICE_ID: u32 = 16;
@@ -348,21 +348,6 @@ impl Gpu {
             }
         }
     }
-}
-
-/// The first `limit` bytes of a segment list.
-fn clip(segs: &[Range], limit: u64) -> Vec<Range> {
-    let mut left = limit;
-    let mut out = Vec::new();
-    for s in segs {
-        if left == 0 {
-            break;
-        }
-        let size = s.size.min(left);
-        out.push(Range { base: s.base, size });
-        left -= size;
-    }
-    out
 }
 
 impl VirtioDevice for Gpu {

@@ -2,9 +2,18 @@
 //! setup, notification and the used-buffer interrupt. Every ring and buffer access goes
 //! through the device's DMA handle, so rings and commands appear in the ledger as
 //! `control` records.
+//!
+//! A device completes most requests as they are popped. One that waits for the host (the
+//! empty buffers of a console's receiveq, virtio 1.2, 5.3.6, used only once input
+//! arrives) declines them through [`VirtioDevice::offer`]; the transport keeps them, in
+//! order and bounded, and completes them when [`VirtioMmio::resume`] finds the device
+//! ready.
+
+use std::collections::VecDeque;
 
 use board::Range;
 use ledger::{Direction, Purpose};
+use virtio_queue::desc::split::Descriptor;
 use virtio_queue::{Queue, QueueT};
 use vm_memory::GuestMemoryMmap;
 
@@ -37,6 +46,10 @@ pub struct VirtioMmio<D: VirtioDevice> {
     config_generation: u32,
     shm_sel: u32,
     irq_level: bool,
+    /// Requests the device declined to complete yet, per queue, oldest first.
+    kept: Vec<VecDeque<Request>>,
+    /// Host memory `kept` holds, as [`kept_cost`] counts it.
+    kept_bytes: usize,
     /// Requests the device could not parse or queues that failed; reported, not hidden.
     /// The first [`MAX_ERRORS`] are kept, the rest only counted in `errors_dropped`: a
     /// guest notifying in a loop cannot make the host's memory grow.
@@ -46,6 +59,38 @@ pub struct VirtioMmio<D: VirtioDevice> {
 
 /// Error messages a transport keeps.
 pub const MAX_ERRORS: usize = 64;
+
+/// Host memory the requests a transport keeps for its device may hold at once (their
+/// gathered readable part and segment lists). Each queue also keeps at most its size: a
+/// driver cannot have more buffers outstanding, so only a guest re-posting heads it was
+/// not given back, or posting huge readable parts, reaches either bound; requests past
+/// them are completed at once through [`VirtioDevice::handle`].
+pub const MAX_KEPT_BYTES: usize = 1 << 20;
+
+/// A chain's descriptors as (device-readable, device-writable) ranges, each in order.
+fn split(chain: impl Iterator<Item = Descriptor>) -> (Vec<Range>, Vec<Range>) {
+    let mut readable = Vec::new();
+    let mut writable = Vec::new();
+    for desc in chain {
+        let range = Range {
+            base: desc.addr().0,
+            size: u64::from(desc.len()),
+        };
+        if desc.is_write_only() {
+            writable.push(range);
+        } else {
+            readable.push(range);
+        }
+    }
+    (readable, writable)
+}
+
+/// What keeping `req` costs the host.
+fn kept_cost(req: &Request) -> usize {
+    std::mem::size_of::<Request>()
+        + req.input.len()
+        + req.output.len() * std::mem::size_of::<Range>()
+}
 
 impl<D: VirtioDevice> std::fmt::Debug for VirtioMmio<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,9 +103,10 @@ impl<D: VirtioDevice> std::fmt::Debug for VirtioMmio<D> {
 
 impl<D: VirtioDevice> VirtioMmio<D> {
     pub fn new(device: D, dma: Dma, memory: GuestMemoryMmap, irq: Box<dyn IrqLine>) -> Self {
-        let queues = (0..device.queues())
+        let queues: Vec<Queue> = (0..device.queues())
             .map(|_| Queue::new(QUEUE_MAX).expect("256 is a valid queue size"))
             .collect();
+        let kept = queues.iter().map(|_| VecDeque::new()).collect();
         VirtioMmio {
             device,
             dma,
@@ -76,6 +122,8 @@ impl<D: VirtioDevice> VirtioMmio<D> {
             config_generation: 0,
             shm_sel: 0,
             irq_level: false,
+            kept,
+            kept_bytes: 0,
             errors: Vec::new(),
             errors_dropped: 0,
         }
@@ -104,6 +152,9 @@ impl<D: VirtioDevice> VirtioMmio<D> {
     fn reset(&mut self) {
         for q in &mut self.queues {
             q.reset();
+        }
+        for index in 0..self.kept.len() {
+            self.drop_kept(index);
         }
         self.device.reset();
         self.driver_features = 0;
@@ -137,10 +188,15 @@ impl<D: VirtioDevice> VirtioMmio<D> {
             Purpose::Control,
             "virtqueue avail ring",
         );
+        self.record_used(q);
+    }
+
+    /// Records the used ring of a queue as the device writes it.
+    fn record_used(&self, q: &Queue) {
         self.dma.touch(
             &[Range {
                 base: q.used_ring(),
-                size: 6 + 8 * n,
+                size: 6 + 8 * u64::from(q.size()),
             }],
             Direction::Write,
             Purpose::Control,
@@ -148,7 +204,125 @@ impl<D: VirtioDevice> VirtioMmio<D> {
         );
     }
 
-    /// Processes every available request of queue `index`.
+    /// Gathers one request: the device-readable part read (bounded by [`MAX_REQUEST`]),
+    /// the device-writable descriptors listed.
+    fn gather(
+        &mut self,
+        index: usize,
+        head: u16,
+        readable: Vec<Range>,
+        output: Vec<Range>,
+    ) -> Request {
+        let mut req = Request {
+            head,
+            input: Vec::new(),
+            output,
+        };
+        let total: u64 = readable.iter().map(|r| r.size).sum();
+        if total > MAX_REQUEST {
+            // A guest can claim any length; the host must not allocate it.
+            self.error(format!(
+                "queue {index}: request of {total} bytes exceeds {MAX_REQUEST}: answered empty"
+            ));
+            return req;
+        }
+        if !readable.is_empty() {
+            req.input = vec![0; usize::try_from(total).unwrap_or(0)];
+            if let Err(e) = self.dma.read(
+                &readable,
+                Purpose::Control,
+                "virtqueue request",
+                &mut req.input,
+            ) {
+                self.error(e.to_string());
+                req.input.clear();
+            }
+        }
+        req
+    }
+
+    /// Puts `head` in the used ring of queue `index`; false (reported) if that failed.
+    fn add_used(&mut self, index: usize, head: u16, written: u32) -> bool {
+        let Some(q) = self.queues.get_mut(index) else {
+            return false;
+        };
+        match q.add_used(&self.memory, head, written) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error(format!("queue {index}: {e:?}"));
+                false
+            }
+        }
+    }
+
+    /// Raises the used-buffer interrupt for queue `index` unless the driver suppressed it.
+    fn signal_used(&mut self, index: usize) {
+        let notify = self
+            .queues
+            .get_mut(index)
+            .map(|q| q.needs_notification(&self.memory).unwrap_or(true))
+            .unwrap_or(false);
+        if notify {
+            self.interrupt_status |= INT_USED;
+            self.update_irq();
+        }
+    }
+
+    /// Keeps `req` for the device, or completes it at once through
+    /// [`VirtioDevice::handle`] when the bounds are reached; returns whether a used entry
+    /// was added, and false in `.1` if adding one failed.
+    fn keep(&mut self, index: usize, req: Request) -> (bool, bool) {
+        let size = self.queues.get(index).map_or(0, |q| usize::from(q.size()));
+        let held = self.kept.get(index).map_or(0, VecDeque::len);
+        let cost = kept_cost(&req);
+        if held < size && self.kept_bytes.saturating_add(cost) <= MAX_KEPT_BYTES {
+            if let Some(k) = self.kept.get_mut(index) {
+                k.push_back(req);
+                self.kept_bytes += cost;
+                return (false, true);
+            }
+        }
+        self.error(format!(
+            "queue {index}: {held} requests ({} bytes) already kept: completed at once",
+            self.kept_bytes
+        ));
+        let written = self.device.handle(index, &req, &self.dma);
+        let ok = self.add_used(index, req.head, written);
+        (ok, ok)
+    }
+
+    /// Offers the requests kept for queue `index` to the device again, oldest first,
+    /// completing those it takes; stops at the first it declines. Returns how many it
+    /// completed.
+    fn complete_kept(&mut self, index: usize) -> usize {
+        let mut done = 0;
+        while let Some(req) = self.kept.get(index).and_then(VecDeque::front) {
+            let Some(written) = self.device.offer(index, req, &self.dma) else {
+                break;
+            };
+            let Some(req) = self.kept.get_mut(index).and_then(VecDeque::pop_front) else {
+                break;
+            };
+            self.kept_bytes = self.kept_bytes.saturating_sub(kept_cost(&req));
+            if !self.add_used(index, req.head, written) {
+                break;
+            }
+            done += 1;
+        }
+        done
+    }
+
+    /// Forgets the requests kept for queue `index` (its rings are gone).
+    fn drop_kept(&mut self, index: usize) {
+        if let Some(k) = self.kept.get_mut(index) {
+            let freed: usize = k.iter().map(kept_cost).sum();
+            self.kept_bytes = self.kept_bytes.saturating_sub(freed);
+            k.clear();
+        }
+    }
+
+    /// Processes every available request of queue `index`: requests kept from earlier come
+    /// first, then the new ones, in ring order.
     fn notify(&mut self, index: usize) {
         let Some(q) = self.queues.get(index) else {
             self.error(format!("notify of queue {index}, which does not exist"));
@@ -159,69 +333,73 @@ impl<D: VirtioDevice> VirtioMmio<D> {
             return;
         }
         self.record_rings(q);
-        let mut used_any = false;
+        let mut used_any = self.complete_kept(index) > 0;
         while let Some(chain) = self
             .queues
             .get_mut(index)
             .and_then(|q| q.pop_descriptor_chain(&self.memory))
         {
-            let mut req = Request {
-                head: chain.head_index(),
-                ..Request::default()
+            let head = chain.head_index();
+            let (readable, output) = split(chain);
+            let req = self.gather(index, head, readable, output);
+            let waiting = self.kept.get(index).is_some_and(|k| !k.is_empty());
+            let now = if waiting {
+                None
+            } else {
+                self.device.offer(index, &req, &self.dma)
             };
-            let mut readable = Vec::new();
-            for desc in chain {
-                let range = Range {
-                    base: desc.addr().0,
-                    size: u64::from(desc.len()),
-                };
-                if desc.is_write_only() {
-                    req.output.push(range);
-                } else {
-                    readable.push(range);
+            let (used, ok) = match now {
+                Some(written) => {
+                    let ok = self.add_used(index, req.head, written);
+                    (ok, ok)
                 }
-            }
-            let total: u64 = readable.iter().map(|r| r.size).sum();
-            if total > MAX_REQUEST {
-                // A guest can claim any length; the host must not allocate it.
-                self.error(format!(
-                    "queue {index}: request of {total} bytes exceeds {MAX_REQUEST}: answered empty"
-                ));
-                readable.clear();
-            }
-            req.input = vec![0; usize::try_from(total.min(MAX_REQUEST)).unwrap_or(0)];
-            if readable.is_empty() {
-                req.input.clear();
-            } else if let Err(e) = self.dma.read(
-                &readable,
-                Purpose::Control,
-                "virtqueue request",
-                &mut req.input,
-            ) {
-                self.error(e.to_string());
-                req.input.clear();
-            }
-            let written = self.device.handle(index, &req, &self.dma);
-            let Some(q) = self.queues.get_mut(index) else {
-                break;
+                None => self.keep(index, req),
             };
-            if let Err(e) = q.add_used(&self.memory, req.head, written) {
-                self.error(format!("queue {index}: {e:?}"));
+            used_any |= used;
+            if !ok {
                 break;
             }
-            used_any = true;
         }
         if used_any {
-            let notify = self
-                .queues
-                .get_mut(index)
-                .map(|q| q.needs_notification(&self.memory).unwrap_or(true))
-                .unwrap_or(false);
-            if notify {
-                self.interrupt_status |= INT_USED;
-                self.update_irq();
-            }
+            self.signal_used(index);
         }
+    }
+
+    /// Offers every kept request to the device again (after the host gave it what they
+    /// wait for, such as console input), completing those it takes and raising the
+    /// used-buffer interrupt for them. Returns how many were completed. The host uses no
+    /// buffer before DRIVER_OK (virtio 1.2, 3.1.1), and setting DRIVER_OK resumes; a
+    /// driver's own notify is served when it comes, as for every device.
+    pub fn resume(&mut self) -> usize {
+        if !self.driver_ok() {
+            return 0;
+        }
+        let mut done = 0;
+        for index in 0..self.kept.len() {
+            if self.kept.get(index).is_none_or(VecDeque::is_empty) {
+                continue;
+            }
+            let Some(q) = self.queues.get(index) else {
+                continue;
+            };
+            if !q.ready() || !q.is_valid(&self.memory) {
+                continue;
+            }
+            let n = self.complete_kept(index);
+            if n > 0 {
+                if let Some(q) = self.queues.get(index) {
+                    self.record_used(q);
+                }
+                self.signal_used(index);
+            }
+            done += n;
+        }
+        done
+    }
+
+    /// How many requests of queue `index` the device declined and the transport keeps.
+    pub fn kept(&self, index: usize) -> usize {
+        self.kept.get(index).map_or(0, VecDeque::len)
     }
 
     fn read_reg(&mut self, off: u64) -> u32 {
@@ -268,6 +446,10 @@ impl<D: VirtioDevice> VirtioMmio<D> {
                 if let Some(q) = self.queue() {
                     q.set_ready(v & 1 != 0);
                 }
+                if v & 1 == 0 {
+                    // vm_del_vq: the driver frees the rings next.
+                    self.drop_kept(self.queue_sel as usize);
+                }
             }
             0x050 => self.notify(v as usize),
             0x064 => {
@@ -281,11 +463,16 @@ impl<D: VirtioDevice> VirtioMmio<D> {
                     // FEATURES_OK only if the driver accepted VERSION_1 and nothing unoffered.
                     let bad = self.driver_features & !self.offered() != 0
                         || self.driver_features & F_VERSION_1 == 0;
+                    let was_ok = self.driver_ok();
                     self.status = if v & 8 != 0 && bad {
                         (v & !8) | STATUS_FAILED
                     } else {
                         v
                     };
+                    if !was_ok && self.driver_ok() {
+                        // Requests kept before DRIVER_OK may be waiting for nothing more.
+                        self.resume();
+                    }
                 }
             }
             0x080 => self.set_addr(|q, l| q.set_desc_table_address(Some(l), None), v),

@@ -1,5 +1,6 @@
 //! virtio over the MMIO transport (virtio 1.2, section 4.2), and the devices behind it.
 
+pub mod console;
 pub mod gpu;
 pub mod mmio;
 
@@ -33,8 +34,34 @@ pub trait VirtioDevice: std::fmt::Debug {
     fn read_config(&self, offset: u64, data: &mut [u8]);
     /// Writes the device configuration space.
     fn write_config(&mut self, offset: u64, data: &[u8]);
-    /// Handles one request from queue `queue`; returns the bytes written to `req.output`.
+    /// Handles one request from queue `queue` now; returns the bytes written to
+    /// `req.output`.
     fn handle(&mut self, queue: usize, req: &Request, dma: &Dma) -> u32;
+    /// Offers one request that the device may keep for later, as a receive queue's
+    /// buffers wait for input: `Some(written)` completes it now, `None` declines. The
+    /// transport then keeps the request and offers it again, oldest first, on the queue's
+    /// next notify and on [`mmio::VirtioMmio::resume`] (which the host calls once it gave
+    /// the device what the request waits for). A declined request stays at the head of
+    /// its queue: later ones wait behind it. The default completes every request at once
+    /// through [`VirtioDevice::handle`].
+    fn offer(&mut self, queue: usize, req: &Request, dma: &Dma) -> Option<u32> {
+        Some(self.handle(queue, req, dma))
+    }
     /// Driver reset.
     fn reset(&mut self);
+}
+
+/// The first `limit` bytes of a segment list.
+pub(crate) fn clip(segs: &[Range], limit: u64) -> Vec<Range> {
+    let mut left = limit;
+    let mut out = Vec::new();
+    for s in segs {
+        if left == 0 {
+            break;
+        }
+        let size = s.size.min(left);
+        out.push(Range { base: s.base, size });
+        left -= size;
+    }
+    out
 }
