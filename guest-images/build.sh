@@ -41,7 +41,7 @@ HOST_ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 APPLETS="sh ash cat echo printf test [ mount umount mkdir ls ln rm cp mv grep egrep sed awk head
 tail wc cut tr sort uniq find xargs od hexdump xxd stat dmesg uname sleep sync poweroff reboot
 halt setsid cttyhack free ps kill true false env date vi less more clear tee seq basename
-dirname readlink realpath timeout time sha256sum md5sum devmem"
+dirname readlink realpath timeout time sha256sum md5sum devmem mknod"
 
 MODE=build
 REFRESH=0

@@ -33,8 +33,8 @@ SUMMARY="$ROOT/tests/dts-sweep.summary"
 
 if [ -z "$TREE" ]; then
 	GUEST=$("$ROOT/guest-images/build.sh" --print-dir) || fail "no guest built: run guest-images/build.sh (it unpacks the kernel tree)"
-	TREE=$(sed -n 's/.*"kernel_tree": *"\([^"]*\)".*/\1/p' "$GUEST/manifest.json")
-	[ -n "$TREE" ] || TREE=$(ls -d "${HEAPSOC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/heapsoc}"/downloads/src/linux-source-*/linux-source-* 2>/dev/null | tail -n 1)
+	trees=("$(dirname "$(dirname "$GUEST")")"/downloads/src/linux-source-*/linux-source-*)
+	TREE=${trees[${#trees[@]} - 1]}
 fi
 [ -d "$TREE/arch/arm64/boot/dts" ] || fail "no arch/arm64/boot/dts under ${TREE:-(no tree)}"
 if [ -z "$HEAPSOC" ]; then

@@ -35,6 +35,12 @@ pub enum Exit {
     /// HVC at EL1 (firmware call, e.g. PSCI): `pc` is already past the HVC;
     /// the embedder edits X0-X3 and resumes.
     Hvc(u16),
+    /// `b .` with IRQs masked: the PE can never leave it (see branch.rs `b_self`); `pc` is
+    /// the branch.
+    Halted,
+    /// SMC at EL1 (a call to the EL3 firmware): `pc` is already past the SMC; the
+    /// embedder edits X0-X3 and resumes.
+    Smc(u16),
     /// User mode: SVC (system call). `pc` is past the SVC.
     Svc(u16),
     /// User mode: a synchronous exception the runner must handle.

@@ -41,7 +41,7 @@
 //!
 //! The embedder owns guest RAM and hands the CPU host pointers to it; every
 //! other physical access reaches its [`Mmio`] implementation. [`Cpu::run`]
-//! returns on HVC (firmware calls such as PSCI), WFI (with the timer
+//! returns on HVC and SMC (firmware calls such as PSCI), WFI (with the timer
 //! deadline, so idle time can be skipped) and when the instruction budget
 //! or the next timer event is reached; the embedder then samples
 //! [`Core::vtimer_irq`], updates its interrupt controller and calls
@@ -53,10 +53,10 @@
 //! let mut ram = vec![0u8; 0x1000];
 //! let mut cpu = Cpu::new(CpuProfile::default(), Box::new(NoMmio::default()));
 //! // SAFETY: `ram` outlives `cpu` and is only accessed through the CPU.
-//! unsafe { cpu.core.mem.add_ram(ram.as_mut_ptr(), 0x4000_0000, 0x1000) }.unwrap();
+//! unsafe { cpu.core.phys().add_ram(ram.as_mut_ptr(), 0x4000_0000, 0x1000) }.unwrap();
 //! // mov x0, #42 ; hvc #0
 //! for (i, w) in [0xd280_0540u32, 0xd400_0002].iter().enumerate() {
-//!     cpu.core.mem.write(0x4000_0000 + 4 * i as u64, 4, u64::from(*w)).unwrap();
+//!     cpu.core.phys().write(0x4000_0000 + 4 * i as u64, 4, u64::from(*w)).unwrap();
 //! }
 //! cpu.set_pc(0x4000_0000);
 //! assert_eq!(cpu.run(1000), Exit::Hvc(0));

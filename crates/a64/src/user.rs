@@ -325,7 +325,11 @@ impl UserProcess {
                 }
                 Exit::Budget => {}
                 // User mode takes no exception to EL1, so it never loops in one.
-                Exit::Idle { .. } | Exit::Hvc(_) | Exit::ExceptionLoop => {}
+                Exit::Idle { .. }
+                | Exit::Hvc(_)
+                | Exit::Smc(_)
+                | Exit::ExceptionLoop
+                | Exit::Halted => {}
                 Exit::Exception(e) if e.ec == ec::UNKNOWN => {
                     let word = self
                         .read_bytes(e.ret, 4)

@@ -10,6 +10,7 @@
 pub mod blob;
 pub mod cells;
 pub mod error;
+pub mod heaps;
 pub mod irq;
 pub mod model;
 pub mod parse;

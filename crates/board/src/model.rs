@@ -253,6 +253,9 @@ pub struct Psci {
 pub struct Chosen {
     pub bootargs: Option<String>,
     pub stdout_path: Option<String>,
+    /// The node `stdout-path` names, its alias resolved through `/aliases` and its
+    /// options (`:115200n8`) dropped, as of_alias_scan resolves `of_stdout`.
+    pub stdout_node: Option<String>,
     pub initrd: Option<Range>,
 }
 

@@ -104,7 +104,15 @@ pub fn board(tree: &Tree) -> Result<Board> {
     let psci = psci(&mut cx);
     let chosen = chosen(&cx)?;
     validate::memory_map(&banks, &reserved, &mut cx.warnings)?;
-    let heaps = heaps(&reserved, chosen.bootargs.as_deref());
+    let heaps = crate::heaps::predict(&banks, &reserved, chosen.bootargs.as_deref(), &[]);
+    // Each region lists the heaps it backs, as predicted.
+    for r in &mut reserved {
+        r.heaps = heaps
+            .iter()
+            .filter(|h| h.region.as_deref() == Some(r.node.as_str()))
+            .map(|h| h.name.clone())
+            .collect();
+    }
     Ok(Board {
         model: root.string("model"),
         compatible: root.strings("compatible"),
@@ -257,7 +265,7 @@ fn reserved(cx: &mut Ctx<'_>) -> Result<Vec<ReservedRegion>> {
         .collect();
     if defaults.len() > 1 {
         let msg = format!(
-            "{} regions carry linux,cma-default ({}): Linux uses the first it meets",
+            "{} regions carry linux,cma-default ({}): rmem_cma_setup overwrites the default area each time, so the last is Linux's default, the others plain CMA heaps",
             defaults.len(),
             defaults.join(", ")
         );
@@ -366,9 +374,6 @@ fn reserved_region(
             Placement::Dynamic { size, .. } => size % CMA_MIN_ALIGNMENT == 0,
         };
         if aligned {
-            if cma_default {
-                heaps.push("default_cma_region".to_string());
-            }
             heaps.push(node.name.clone());
         } else {
             cx.warn(
@@ -824,66 +829,24 @@ fn chosen(cx: &Ctx<'_>) -> Result<Chosen> {
         }
         _ => None,
     };
+    let stdout_path = node
+        .string("stdout-path")
+        .or_else(|| node.string("linux,stdout-path"));
+    let stdout_node = stdout_path.as_deref().and_then(|p| {
+        let target = p.split(':').next()?;
+        let path = if target.starts_with('/') {
+            target.to_string()
+        } else {
+            cx.tree.find("/aliases")?.string(target)?
+        };
+        cx.tree.find(&path).map(|n| n.path.clone())
+    });
     Ok(Chosen {
         bootargs: node.string("bootargs"),
-        stdout_path: node.string("stdout-path"),
+        stdout_path,
+        stdout_node,
         initrd,
     })
-}
-
-/// The heaps Linux 7.3 creates: `system` (drivers/dma-buf/heaps/system_heap.c), and from
-/// drivers/dma-buf/heaps/cma_heap.c the default CMA area as `default_cma_region` plus its
-/// legacy name (the area's name, i.e. the DT node name, CONFIG_DMABUF_HEAPS_CMA_LEGACY),
-/// and one heap per other reusable region named after its node.
-fn heaps(reserved: &[ReservedRegion], bootargs: Option<&str>) -> Vec<Heap> {
-    let mut heaps = vec![Heap {
-        name: "system".into(),
-        region: None,
-        size: None,
-        source: "buddy allocator pages, scattered over every bank".into(),
-    }];
-    if !reserved
-        .iter()
-        .any(|r| r.cma_default && !r.heaps.is_empty())
-    {
-        // kernel/dma/contiguous.c: dma_contiguous_reserve() makes the area "reserved" from
-        // cma= (early_cma) or else CONFIG_CMA_SIZE_MBYTES.
-        let (size, source) = match bootargs.and_then(cmdline_cma) {
-            Some(size) => (
-                size,
-                format!("default CMA area of {}, from cma= in /chosen/bootargs, placed by the kernel", crate::report::size(size)),
-            ),
-            None => (
-                GUEST_CMA_SIZE,
-                format!(
-                    "default CMA area of {} (the heapsoc guest's CONFIG_CMA_SIZE_MBYTES; cma= overrides), placed by the kernel",
-                    crate::report::size(GUEST_CMA_SIZE)
-                ),
-            ),
-        };
-        for name in ["default_cma_region", "reserved"] {
-            heaps.push(Heap {
-                name: name.into(),
-                region: None,
-                size: Some(size),
-                source: source.clone(),
-            });
-        }
-    }
-    for r in reserved {
-        for name in &r.heaps {
-            heaps.push(Heap {
-                name: name.clone(),
-                region: Some(r.node.clone()),
-                size: match &r.placement {
-                    Placement::Fixed { range } => Some(range.size),
-                    Placement::Dynamic { size, .. } => Some(*size),
-                },
-                source: format!("{} {}", r.kind.describe(), r.name),
-            });
-        }
-    }
-    heaps
 }
 
 /// The size `cma=SIZE[@BASE[-LIMIT]]` on a kernel command line asks for; `None` without

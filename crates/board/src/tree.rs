@@ -106,6 +106,17 @@ impl Node {
         }
     }
 
+    /// Sets a property, replacing one of the same name.
+    pub fn set(&mut self, name: &str, value: Vec<u8>) {
+        match self.properties.iter_mut().find(|p| p.name == name) {
+            Some(p) => p.value = value,
+            None => self.properties.push(Property {
+                name: name.to_string(),
+                value,
+            }),
+        }
+    }
+
     /// The node name without its unit address.
     pub fn base_name(&self) -> &str {
         self.name.split('@').next().unwrap_or(&self.name)
@@ -208,6 +219,40 @@ impl Tree {
     /// The parent of a node.
     pub fn parent(&self, node: &Node) -> Option<&Node> {
         node.parent.map(|p| &self.nodes[p])
+    }
+
+    /// Adds a node named `name` under node `parent` with `properties`; returns its index.
+    pub fn add_node(&mut self, parent: usize, name: &str, properties: Vec<Property>) -> usize {
+        let index = self.nodes.len();
+        let path = if parent == 0 {
+            format!("/{name}")
+        } else {
+            format!("{}/{name}", self.nodes[parent].path)
+        };
+        self.nodes.push(Node {
+            name: name.to_string(),
+            path,
+            properties,
+            children: Vec::new(),
+            parent: Some(parent),
+        });
+        self.nodes[parent].children.push(index);
+        index
+    }
+
+    /// The phandle of node `index`, giving it one (one past the largest in the tree) if it
+    /// has none.
+    pub fn phandle_of(&mut self, index: usize) -> u32 {
+        if let Ok(Some(ph)) = self.nodes[index].u32("phandle") {
+            return ph;
+        }
+        let next = self
+            .phandles()
+            .keys()
+            .max()
+            .map_or(1, |m| m.saturating_add(1));
+        self.nodes[index].set("phandle", next.to_be_bytes().to_vec());
+        next
     }
 
     /// Map from phandle value to node index.

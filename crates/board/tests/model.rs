@@ -436,3 +436,66 @@ fn dts_with_include_and_define_goes_through_cpp() {
         .board;
     assert_eq!(b.banks[0].range.base, 0x4000_0000);
 }
+
+fn heap_names(b: &board::Board) -> Vec<&str> {
+    b.heaps.iter().map(|h| h.name.as_str()).collect()
+}
+
+#[test]
+fn with_two_default_pools_the_last_is_the_default() {
+    let b = board(&format!(
+        r#"{RAM} reserved-memory {{ #address-cells = <2>; #size-cells = <2>; ranges;
+            a@44000000 {{ compatible = "shared-dma-pool"; reusable; reg = <0 0x44000000 0 0x4000000>; linux,cma-default; }};
+            b@48000000 {{ compatible = "shared-dma-pool"; reusable; reg = <0 0x48000000 0 0x4000000>; linux,cma-default; }}; }};"#
+    ));
+    assert_eq!(
+        heap_names(&b),
+        ["system", "a@44000000", "default_cma_region", "b@48000000"]
+    );
+    assert!(b
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("the last is Linux's default")));
+}
+
+#[test]
+fn cma_on_the_command_line_bypasses_the_dt_default_pool() {
+    let b = board(&format!(
+        r#"{RAM} chosen {{ bootargs = "cma=32M"; }};
+        reserved-memory {{ #address-cells = <2>; #size-cells = <2>; ranges;
+            a@44000000 {{ compatible = "shared-dma-pool"; reusable; reg = <0 0x44000000 0 0x4000000>; linux,cma-default; }}; }};"#
+    ));
+    assert_eq!(heap_names(&b), ["system", "default_cma_region", "reserved"]);
+    assert_eq!(b.heaps[2].size, Some(32 << 20));
+}
+
+#[test]
+fn a_pool_that_cannot_be_placed_gets_no_heap_and_the_kconfig_area_takes_over() {
+    // 960 MiB of a 512 MiB bank: "failed to allocate memory for node"; the default then
+    // comes from CONFIG_CMA_SIZE_MBYTES, as `reserved`.
+    let b = board(&format!(
+        r#"{RAM} reserved-memory {{ #address-cells = <2>; #size-cells = <2>; ranges;
+            linux,cma {{ compatible = "shared-dma-pool"; reusable; size = <0 0x3c000000>; linux,cma-default; }}; }};"#
+    ));
+    assert_eq!(heap_names(&b), ["system", "default_cma_region", "reserved"]);
+    // The same pool fits when the bank can hold it.
+    let fits = board::heaps::predict(
+        &[board::MemoryBank {
+            name: "memory@40000000".into(),
+            node: "/memory@40000000".into(),
+            range: board::Range {
+                base: 0x4000_0000,
+                size: 0x4000_0000,
+            },
+            ecc: board::Ecc::default(),
+        }],
+        &b.reserved,
+        None,
+        &[board::Range {
+            base: 0x4000_0000,
+            size: 0x100_0000,
+        }],
+    );
+    let names: Vec<&str> = fits.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["system", "default_cma_region", "linux,cma"]);
+}

@@ -48,3 +48,39 @@ impl Write for Capture {
         Ok(())
     }
 }
+
+/// A device that carries the guest's console and takes input from the host: the UART
+/// models and the virtio-console.
+pub trait ConsoleInput: std::fmt::Debug {
+    /// Whether the guest's driver is ready for input (bytes offered now reach it).
+    fn accepting_input(&self) -> bool;
+    /// Offers host input; returns how many bytes were taken (the rest is offered later).
+    fn receive(&mut self, bytes: &[u8]) -> usize;
+}
+
+impl ConsoleInput for crate::pl011::Pl011 {
+    fn accepting_input(&self) -> bool {
+        crate::pl011::Pl011::accepting_input(self)
+    }
+    fn receive(&mut self, bytes: &[u8]) -> usize {
+        crate::pl011::Pl011::receive(self, bytes)
+    }
+}
+
+impl ConsoleInput for crate::uart16550::Uart16550 {
+    fn accepting_input(&self) -> bool {
+        crate::uart16550::Uart16550::accepting_input(self)
+    }
+    fn receive(&mut self, bytes: &[u8]) -> usize {
+        crate::uart16550::Uart16550::receive(self, bytes)
+    }
+}
+
+impl ConsoleInput for crate::virtio::mmio::VirtioMmio<crate::virtio::console::Console> {
+    fn accepting_input(&self) -> bool {
+        crate::virtio::mmio::VirtioMmio::<crate::virtio::console::Console>::accepting_input(self)
+    }
+    fn receive(&mut self, bytes: &[u8]) -> usize {
+        crate::virtio::mmio::VirtioMmio::<crate::virtio::console::Console>::receive(self, bytes)
+    }
+}

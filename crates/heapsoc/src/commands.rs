@@ -184,14 +184,22 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let mut pending: Vec<u8> = Vec::new();
     let started = std::time::Instant::now();
     let mut injected = args.inject.is_empty();
+    let mut seen = 0usize;
     let summary = vm.run_watched(args.max_insns, INTERACTIVE_CHUNK, |vm| {
         if !injected {
             injected = inject_when_ready(vm, &loaded.board, &console.text(), &args.inject);
         }
+        if let Some(stop) = watch(vm, &new_console(&console, &mut seen)) {
+            return Some(stop);
+        }
         for msg in input.try_iter() {
             match msg {
                 HostInput::Bytes(b) => pending.extend(b),
-                HostInput::Quit => return Some("ended by the user (Ctrl-A x)".to_string()),
+                HostInput::Quit => {
+                    return Some(vmm::vm::Stop::Aborted(
+                        "ended by the user (Ctrl-A x)".to_string(),
+                    ))
+                }
             }
         }
         if let Some(uart) = &vm.machine().console {
@@ -205,10 +213,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     });
     drop(raw);
     print_summary(&summary, started.elapsed());
+    report_touched(&vm);
     let (_, verdict) = placement(&loaded.board, &console.text(), &vm, &[]);
     eprint!("{}", ledger::report::text(&verdict));
     Ok(
-        if summary.stop == vmm::vm::Stop::PowerOff && verdict.passed {
+        if clean_end(&summary.stop, &loaded.board) && verdict.passed {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
@@ -241,16 +250,62 @@ fn boot(
         },
     )?;
     report_unmodelled(&vm);
+    let c = vm.console();
+    if c.node.is_empty() {
+        eprintln!("heapsoc: warning: the guest has no console: {}", c.why);
+    } else {
+        eprintln!("heapsoc: console: {}", c.why);
+    }
     Ok((loaded, vm))
 }
 
 fn report_unmodelled(vm: &vmm::vm::Vm) {
-    for u in &vm.machine().unmodelled {
+    let unmodelled = &vm.machine().unmodelled;
+    if unmodelled.len() <= 8 {
+        for u in unmodelled {
+            eprintln!(
+                "heapsoc: {} ({}) is not modelled: its registers read as zero",
+                u.node, u.compatible
+            );
+        }
+    } else {
         eprintln!(
-            "heapsoc: {} ({}) is not modelled: its registers read as zero",
-            u.node, u.compatible
+            "heapsoc: {} devices of the DT are not modelled: their registers read as zero (heapsoc inspect lists them; the run says which the guest touched)",
+            unmodelled.len()
         );
     }
+}
+
+/// The unmodelled devices the guest touched, most accesses first.
+fn report_touched(vm: &vmm::vm::Vm) {
+    let mut touched: Vec<(&str, u64, u64)> = vm
+        .machine()
+        .unmodelled
+        .iter()
+        .map(|u| {
+            (
+                u.node.as_str(),
+                u.accesses.reads.get(),
+                u.accesses.writes.get(),
+            )
+        })
+        .filter(|(_, r, w)| r + w > 0)
+        .collect();
+    if touched.is_empty() {
+        return;
+    }
+    touched.sort_by_key(|&(n, r, w)| (std::cmp::Reverse(r + w), n));
+    let shown: Vec<String> = touched
+        .iter()
+        .take(8)
+        .map(|(n, r, w)| format!("{n} ({r} reads, {w} writes)"))
+        .collect();
+    eprintln!(
+        "heapsoc: the guest touched {} unmodelled device(s): {}{}",
+        touched.len(),
+        shown.join(", "),
+        if touched.len() > 8 { ", ..." } else { "" }
+    );
 }
 
 fn print_summary(summary: &vmm::vm::RunSummary, wall: std::time::Duration) {
@@ -270,6 +325,7 @@ fn print_summary(summary: &vmm::vm::RunSummary, wall: std::time::Duration) {
     for (group, n) in summary.undefined.iter().filter(|(_, n)| *n > 0) {
         eprintln!("heapsoc: {n} UNDEFINED instruction(s) in group {group}");
     }
+    print_unsupported_calls(summary);
     for u in summary.unmapped.iter().take(10) {
         eprintln!(
             "heapsoc: unmapped MMIO {} of {} bytes at 0x{:x} (external abort)",
@@ -282,10 +338,8 @@ fn print_summary(summary: &vmm::vm::RunSummary, wall: std::time::Duration) {
 
 pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let bootargs = args.run.bootargs.clone().unwrap_or_else(|| {
-        format!(
-            "console=ttyAMA0 earlycon panic=-1 heapsoc.test={}",
-            args.plan
-        )
+        // The console's arguments are added by the VM (it knows which device it is).
+        format!("panic=-1 heapsoc.test={}", args.plan)
     });
     let console = devices::console::Capture::new(!args.quiet);
     let (loaded, mut vm) = boot(&args.run, Some(bootargs), &console)?;
@@ -301,12 +355,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         if !injected {
             injected = inject_when_ready(vm, board, &console.text(), &args.run.inject);
         }
-        // Look again at the tail of what was already seen: a line may straddle two checks.
-        let bytes = console.bytes();
-        let new = String::from_utf8_lossy(&bytes[seen.saturating_sub(128).min(bytes.len())..])
-            .into_owned();
-        seen = bytes.len();
-        watch(vm, &new)
+        watch(vm, &new_console(&console, &mut seen))
     });
     let wall = started.elapsed();
     let text = console.text();
@@ -327,6 +376,11 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         summary.counter,
         summary.spurious_acks
     );
+    print_unsupported_calls(&summary);
+    report_touched(&vm);
+    if summary.stop != vmm::vm::Stop::PowerOff {
+        eprintln!("heapsoc: {}", summary.stop);
+    }
     eprint!("{}", ledger::report::text(&placement));
     if args.no_dma_ledger {
         eprintln!(
@@ -334,7 +388,10 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
             vm.machine().dma.ledger.borrow().unrecorded()
         );
     }
-    let mut run_failures = failures_of(&summary, &text);
+    let mut run_failures = failures_of(&summary, &text, board);
+    if let Some(problem) = compare_heaps(board, &vm, &text) {
+        run_failures.push(("heaps".to_string(), problem));
+    }
     for (name, message) in &run_failures {
         eprintln!("heapsoc: {name}: {message}");
     }
@@ -584,19 +641,100 @@ const WATCH_CHUNK: u64 = 20_000_000;
 /// More UNDEFINED instructions than this is a storm: something the guest needs is missing.
 const UNDEFINED_STORM: u64 = 100_000;
 
-/// Stops a run that cannot succeed any more: a kernel panic on the console, or an
-/// UNDEFINED-instruction storm.
-fn watch(vm: &vmm::vm::Vm, new_console: &str) -> Option<String> {
-    if let Some(line) = new_console
-        .lines()
-        .find(|l| l.contains("Kernel panic - not syncing"))
-    {
-        return Some(format!("kernel panic: {}", line.trim()));
+/// The console output since the last look, with the tail of what was already seen (a
+/// line may straddle two looks).
+fn new_console(console: &devices::console::Capture, seen: &mut usize) -> String {
+    let bytes = console.bytes();
+    let new =
+        String::from_utf8_lossy(&bytes[seen.saturating_sub(128).min(bytes.len())..]).into_owned();
+    *seen = bytes.len();
+    new
+}
+
+/// Ends a run that is over: the kernel powered down without firmware to do it (boards
+/// without PSCI print "reboot: Power down" and halt), or cannot succeed any more: a kernel
+/// panic on the console, an UNDEFINED-instruction storm.
+fn watch(vm: &vmm::vm::Vm, new_console: &str) -> Option<vmm::vm::Stop> {
+    use vmm::vm::Stop;
+    let power_down = new_console.find("reboot: Power down");
+    let panic = new_console.find("Kernel panic - not syncing");
+    match (power_down, panic) {
+        (Some(p), q) if q.is_none_or(|q| p < q) => return Some(Stop::PowerOff),
+        (_, Some(q)) => {
+            let line = new_console[q..].lines().next().unwrap_or_default();
+            return Some(Stop::Aborted(format!("kernel panic: {}", line.trim())));
+        }
+        _ => {}
     }
     let undefined = vm.undefined_total();
     (undefined > UNDEFINED_STORM).then(|| {
-        format!("UNDEFINED instruction storm: {undefined} unimplemented instructions executed")
+        Stop::Aborted(format!(
+            "UNDEFINED instruction storm: {undefined} unimplemented instructions executed"
+        ))
     })
+}
+
+/// Whether the run ended as a guest that is done ends: PSCI SYSTEM_OFF, or on a board
+/// without PSCI, the kernel's power-down message or its final halt.
+fn clean_end(stop: &vmm::vm::Stop, board: &board::Board) -> bool {
+    match stop {
+        vmm::vm::Stop::PowerOff => true,
+        vmm::vm::Stop::Halted { .. } => board.psci.is_none(),
+        _ => false,
+    }
+}
+
+fn print_unsupported_calls(summary: &vmm::vm::RunSummary) {
+    if !summary.unsupported_calls.is_empty() {
+        let calls: Vec<String> = summary
+            .unsupported_calls
+            .iter()
+            .map(|(f, n)| format!("0x{f:x} x{n}"))
+            .collect();
+        eprintln!(
+            "heapsoc: firmware calls answered NOT_SUPPORTED: {}",
+            calls.join(", ")
+        );
+    }
+}
+
+/// The heaps the guest's kernel made (its `heapsoc-heaps:` line) against those predicted
+/// from the DT for the command line and layout it booted with; the difference, if any.
+fn compare_heaps(board: &board::Board, vm: &vmm::vm::Vm, console: &str) -> Option<String> {
+    let line = console
+        .lines()
+        .find_map(|l| l.split("heapsoc-heaps:").nth(1))?;
+    let mut actual: Vec<&str> = line.split_whitespace().collect();
+    actual.sort_unstable();
+    let predicted_heaps = board::heaps::predict(
+        &board.banks,
+        &board.reserved,
+        Some(vm.bootargs()),
+        &vm.occupied(),
+    );
+    let mut predicted: Vec<&str> = predicted_heaps.iter().map(|h| h.name.as_str()).collect();
+    predicted.sort_unstable();
+    if actual == predicted {
+        eprintln!(
+            "heapsoc: heaps: the guest has the {} heaps predicted from the DT ({})",
+            actual.len(),
+            actual.join(", ")
+        );
+        return None;
+    }
+    let only = |a: &[&str], b: &[&str]| -> String {
+        let v: Vec<&str> = a.iter().filter(|x| !b.contains(x)).copied().collect();
+        if v.is_empty() {
+            "none".into()
+        } else {
+            v.join(", ")
+        }
+    };
+    Some(format!(
+        "the kernel's heaps differ from the DT's prediction: only in the guest: {}; only predicted: {}",
+        only(&actual, &predicted),
+        only(&predicted, &actual)
+    ))
 }
 
 /// How the summary line starts: the way the guest stopped, in a word.
@@ -610,8 +748,12 @@ fn stop_word(stop: &vmm::vm::Stop) -> &'static str {
 
 /// Problems of the run itself (not of a test point): how it stopped, with the last console
 /// lines when it did not power off.
-fn failures_of(summary: &vmm::vm::RunSummary, console: &str) -> Vec<(String, String)> {
-    if summary.stop == vmm::vm::Stop::PowerOff {
+fn failures_of(
+    summary: &vmm::vm::RunSummary,
+    console: &str,
+    board: &board::Board,
+) -> Vec<(String, String)> {
+    if clean_end(&summary.stop, board) {
         return Vec::new();
     }
     let lines: Vec<&str> = console.lines().collect();

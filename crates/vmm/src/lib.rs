@@ -5,7 +5,9 @@
 //!   DT node gives (a table from `compatible` to constructor);
 //! - [`loader`]: the arm64 Image header and where the Image, DTB and initramfs go
 //!   (Documentation/arch/arm64/booting.rst);
-//! - [`psci`]: the firmware calls the kernel makes;
+//! - [`console`]: which device carries the guest's console (the board's UART, or a
+//!   virtio-console heapsoc adds to the guest DT);
+//! - [`psci`]: the firmware calls the kernel makes (over HVC or SMC);
 //! - [`vm`]: the a64 interpreter on the machine (MMIO exits to the bus, idle skipping,
 //!   interrupt delivery, exception-loop and power-off stops).
 
@@ -22,6 +24,7 @@ pub fn region_count(memory: &GuestMemory) -> usize {
     memory.num_regions()
 }
 
+pub mod console;
 pub mod loader;
 #[cfg(test)]
 mod loader_tests;

@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use board::{Board, Device, GicVersion, Range, Status};
 use devices::bus::Mirrored;
+use devices::console::ConsoleInput;
 use devices::dma::{Dma, DmaContext};
 use devices::dmc520::{Dmc520, EccError, Geometry};
 use devices::gic::v2::{GiccMmio, GicdV2Mmio};
@@ -15,6 +16,8 @@ use devices::gic::{Gic, GicdMmio, GicrMmio};
 use devices::pl011::Pl011;
 use devices::pl111::Pl111;
 use devices::placeholder::{AccessCount, Shared, Unmodelled, VirtioMmioEmpty};
+use devices::uart16550::Uart16550;
+use devices::virtio::console::Console as VirtioConsole;
 use devices::virtio::gpu::Gpu;
 use devices::virtio::mmio::VirtioMmio;
 use devices::{Bus, BusError, IrqLine, MmioDevice};
@@ -82,9 +85,8 @@ pub struct Machine {
     pub memory: GuestMemory,
     pub bus: Bus,
     pub gic: Rc<RefCell<Gic>>,
-    /// The console UART (the PL011 /chosen/stdout-path names by path, else the first), for
-    /// host input.
-    pub console: Option<Rc<RefCell<Pl011>>>,
+    /// The device carrying the guest's console ([`Options::console_node`]), for host input.
+    pub console: Option<Rc<RefCell<dyn ConsoleInput>>>,
     /// PL111 displays, for their frame clocks and screenshots.
     pub displays: Vec<Rc<RefCell<Pl111>>>,
     /// DMC-520 controllers, each with the ECC bank it controls.
@@ -152,27 +154,6 @@ impl IrqLine for WiredOr {
     }
 }
 
-/// The PL011 that carries the console: the one `/chosen/stdout-path` names by path, else
-/// the first in the DT (an alias such as `serial0` names the first on the boards heapsoc
-/// ships; the Board keeps no `/aliases`).
-fn console_uart_node(board: &Board) -> Option<String> {
-    let uarts = || {
-        board.devices.iter().filter(|d| {
-            d.status == Status::Okay
-                && !d.reg.is_empty()
-                && d.compatible.iter().any(|c| c == "arm,pl011")
-        })
-    };
-    let named = board
-        .chosen
-        .stdout_path
-        .as_deref()
-        .and_then(|s| s.split(':').next())
-        .filter(|p| p.starts_with('/'))
-        .and_then(|p| uarts().find(|d| d.node == p));
-    named.or_else(|| uarts().next()).map(|d| d.node.clone())
-}
-
 /// Size of a PrimeCell's register window; its ID registers are the last 32 bytes.
 const PRIMECELL_WINDOW: u64 = 0x1000;
 
@@ -218,13 +199,16 @@ fn primecell(
 }
 
 /// What the DT does not say about the machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Device clocks (PL111 frames) run at the guest's generic-timer frequency.
     pub counter_hz: u64,
     /// The display mode virtio-gpu reports (GET_DISPLAY_INFO): a virtio-gpu has no DT
     /// description of its display.
     pub gpu_mode: (u32, u32),
+    /// The DT node of the device carrying the guest's console (see [`crate::console`]);
+    /// its output goes to the host. A virtio-mmio node named here is a virtio-console.
+    pub console_node: Option<String>,
 }
 
 /// The virtio-gpu display mode unless `--gpu-mode` says otherwise.
@@ -236,6 +220,7 @@ impl Options {
         Options {
             counter_hz,
             gpu_mode: DEFAULT_GPU_MODE,
+            console_node: None,
         }
     }
 }
@@ -248,6 +233,13 @@ type Constructor = fn(&mut Builder<'_>, &Device, &Range) -> Result<(), MachineEr
 /// one more line here.
 const MODELS: &[(&str, Constructor)] = &[
     ("arm,pl011", pl011),
+    ("ns8250", uart16550),
+    ("ns16450", uart16550),
+    ("ns16550", uart16550),
+    ("ns16550a", uart16550),
+    ("ns16750", uart16550),
+    ("ns16850", uart16550),
+    ("snps,dw-apb-uart", uart16550),
     ("arm,pl111", pl111),
     ("arm,dmc-520", dmc520),
     ("virtio,mmio", virtio_mmio),
@@ -268,9 +260,8 @@ struct Builder<'a> {
     wiring: Wiring,
     /// INTIDs the GIC implements.
     nr_irqs: u32,
-    console_node: Option<String>,
     console_out: Option<Box<dyn Write>>,
-    console: Option<Rc<RefCell<Pl011>>>,
+    console: Option<Rc<RefCell<dyn ConsoleInput>>>,
     displays: Vec<Rc<RefCell<Pl111>>>,
     gpu: Option<Rc<RefCell<VirtioMmio<Gpu>>>>,
     memory_controllers: Vec<MemoryController>,
@@ -348,16 +339,47 @@ fn pl011(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), MachineEr
     // Linux binds amba-pl011 to every PL011, so each is modelled; the console's output
     // goes to the host, the others' nowhere.
     let irq = b.irq(dev, 0)?;
-    let is_console = b.console_node.as_deref() == Some(dev.node.as_str());
+    let (is_console, out) = output_for(b, &dev.node);
+    let uart = Rc::new(RefCell::new(Pl011::new(out, irq)));
+    let window = primecell(dev, reg, Shared(uart.clone()))?;
+    b.add(&dev.node, reg.base, reg.size, window)?;
+    if is_console {
+        b.console = Some(uart);
+    }
+    Ok(())
+}
+
+/// The console's output for the device at `node` if it carries the console, else a sink.
+fn output_for(b: &mut Builder<'_>, node: &str) -> (bool, Box<dyn Write>) {
+    let is_console = b.options.console_node.as_deref() == Some(node);
     let out = if is_console {
         b.console_out.take()
     } else {
         None
-    }
-    .unwrap_or_else(|| Box::new(std::io::sink()));
-    let uart = Rc::new(RefCell::new(Pl011::new(out, irq)));
-    let window = primecell(dev, reg, Shared(uart.clone()))?;
-    b.add(&dev.node, reg.base, reg.size, window)?;
+    };
+    (is_console, out.unwrap_or_else(|| Box::new(std::io::sink())))
+}
+
+/// A 16550-family UART (of_serial, 8250_dw): `reg-shift` and `reg-io-width` from the DT.
+fn uart16550(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), MachineError> {
+    let irq = b.irq(dev, 0)?;
+    let (is_console, out) = output_for(b, &dev.node);
+    let designware = dev.compatible.iter().any(|c| c == "snps,dw-apb-uart");
+    let uart = Uart16550::new(
+        out,
+        irq,
+        dev.u32_prop("reg-shift").unwrap_or(0),
+        dev.u32_prop("reg-io-width").unwrap_or(1),
+        designware,
+    )
+    .map_err(|e| node_err(&dev.node, e.to_string()))?;
+    let uart = Rc::new(RefCell::new(uart));
+    b.add(
+        &dev.node,
+        reg.base,
+        reg.size,
+        Box::new(Shared(uart.clone())),
+    )?;
     if is_console {
         b.console = Some(uart);
     }
@@ -411,9 +433,28 @@ fn dmc520(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), MachineE
     Ok(())
 }
 
-/// The first virtio-mmio slot holds the virtio-gpu; the others answer as empty slots
+/// The console's slot ([`Options::console_node`]) holds a virtio-console; the first other
+/// virtio-mmio slot holds the virtio-gpu; the others answer as empty slots
 /// (device ID 0), as on a board with nothing plugged in.
 fn virtio_mmio(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), MachineError> {
+    if b.options.console_node.as_deref() == Some(dev.node.as_str()) {
+        let irq = b.irq(dev, 0)?;
+        let (_, out) = output_for(b, &dev.node);
+        let transport = Rc::new(RefCell::new(VirtioMmio::new(
+            VirtioConsole::new(out),
+            Dma::new(b.dma.clone(), &dev.node),
+            b.memory.clone(),
+            irq,
+        )));
+        b.add(
+            &dev.node,
+            reg.base,
+            reg.size,
+            Box::new(Shared(transport.clone())),
+        )?;
+        b.console = Some(transport);
+        return Ok(());
+    }
     if b.gpu.is_some() {
         return b.add(&dev.node, reg.base, reg.size, Box::new(VirtioMmioEmpty));
     }
@@ -442,7 +483,20 @@ pub fn build(
     console: Box<dyn Write>,
     counter_hz: u64,
 ) -> Result<Machine, MachineError> {
-    build_with(board, console, Options::new(counter_hz))
+    let mut options = Options::new(counter_hz);
+    // The UART /chosen/stdout-path names when heapsoc models it, else the first it models
+    // (crate::console makes the full choice, with the clocks, for a boot).
+    let modelled =
+        |d: &&Device| d.status == Status::Okay && crate::console::uart_model(d).is_some();
+    options.console_node = board
+        .chosen
+        .stdout_node
+        .as_deref()
+        .and_then(|p| board.device(p))
+        .filter(modelled)
+        .or_else(|| board.devices.iter().find(modelled))
+        .map(|d| d.node.clone());
+    build_with(board, console, options)
 }
 
 /// Builds the machine `board` describes; the console UART writes to `console`.
@@ -548,7 +602,6 @@ pub fn build_with(
             inputs: BTreeMap::new(),
         },
         nr_irqs,
-        console_node: console_uart_node(board),
         console_out: Some(console),
         console: None,
         displays: Vec::new(),

@@ -31,6 +31,25 @@ pub enum Action {
     Reset,
 }
 
+/// Whether the firmware implements function `function` (its answer may still be an error
+/// code, as PSCI_FEATURES gives for what it does not support).
+pub fn implements(function: u64) -> bool {
+    u32::try_from(function).is_ok_and(|f| {
+        matches!(
+            f,
+            PSCI_VERSION
+                | MIGRATE_INFO_TYPE
+                | SYSTEM_OFF
+                | SYSTEM_RESET
+                | CPU_ON_32
+                | CPU_ON_64
+                | AFFINITY_INFO_32
+                | AFFINITY_INFO_64
+                | PSCI_FEATURES
+        )
+    })
+}
+
 /// Handles a PSCI call for the PE whose MPIDR affinity is `self_mpidr`; `args` are x1-x3.
 pub fn call(function: u64, args: [u64; 3], self_mpidr: u64) -> Action {
     let Ok(function) = u32::try_from(function) else {

@@ -34,6 +34,8 @@ pub enum VmError {
     Load(#[from] LoadError),
     #[error(transparent)]
     Board(#[from] board::BoardError),
+    #[error("cannot add the console: {message}")]
+    Console { message: String },
     #[error("cannot place {what} at {range}: {message}")]
     Place {
         what: &'static str,
@@ -60,6 +62,9 @@ pub enum Stop {
     Fault(String),
     /// The runner's watch stopped it (a kernel panic on the console, an UNDEFINED storm).
     Aborted(String),
+    /// The PE halted: `b .` with IRQs masked (a kernel that has nothing left to do and no
+    /// firmware to power the board off: boards without PSCI end this way).
+    Halted { pc: u64 },
     /// The guest took the same synchronous exception over and over without progress;
     /// the message names the PC, the vector and the likely cause.
     ExceptionLoop(String),
@@ -75,6 +80,10 @@ impl std::fmt::Display for Stop {
             Stop::Hung { pc } => write!(
                 f,
                 "hung: WFI at pc 0x{pc:x} with no timer armed and no device to wake it"
+            ),
+            Stop::Halted { pc } => write!(
+                f,
+                "halted: the CPU loops at pc 0x{pc:x} with interrupts masked (no PSCI to power off)"
             ),
             Stop::Fault(m) | Stop::Aborted(m) | Stop::ExceptionLoop(m) => f.write_str(m),
         }
@@ -182,6 +191,8 @@ pub struct RunSummary {
     pub unmapped: Vec<UnmappedAccess>,
     /// IRQ exceptions the guest took for nothing (its IAR read found no interrupt).
     pub spurious_acks: u64,
+    /// Firmware calls answered NOT_SUPPORTED: (function ID, count), the first 16 distinct.
+    pub unsupported_calls: Vec<(u64, u64)>,
 }
 
 /// How to boot, beyond the board and the guest's files.
@@ -225,6 +236,12 @@ pub struct Vm {
     counter_hz: u64,
     /// With `--realtime`: the host instant and guest counter the guest clock is tied to.
     realtime: Option<(std::time::Instant, u64)>,
+    /// Firmware calls answered NOT_SUPPORTED, by function ID.
+    unsupported_calls: Vec<(u64, u64)>,
+    /// The guest's console and why.
+    console_plan: crate::console::Console,
+    /// The kernel command line the guest got.
+    bootargs: String,
 }
 
 impl std::fmt::Debug for Vm {
@@ -252,6 +269,27 @@ fn place(
         })
 }
 
+/// The kernel command line: `base` (the caller's, else the DT's) with what the console
+/// needs added, unless it names a console itself; `earlycon` only when the console is a
+/// UART heapsoc models (an early console on a UART nobody answers for can spin forever
+/// waiting for its transmitter).
+pub fn console_bootargs(base: Option<String>, plan: &crate::console::Console) -> String {
+    let base = base.unwrap_or_default();
+    let uart = plan.added.is_none() && !plan.node.is_empty();
+    let mut words: Vec<&str> = base
+        .split_whitespace()
+        .filter(|w| uart || (*w != "earlycon" && !w.starts_with("earlycon=")))
+        .collect();
+    if !words.iter().any(|w| w.starts_with("console=")) {
+        for a in &plan.kernel_args {
+            if !words.contains(&a.as_str()) {
+                words.push(a);
+            }
+        }
+    }
+    words.join(" ")
+}
+
 impl Vm {
     /// Builds the machine, loads the guest per Documentation/arch/arm64/booting.rst and
     /// sets the CPU at the kernel entry: EL1h, DAIF masked, MMU off, x0 = DTB.
@@ -268,12 +306,38 @@ impl Vm {
             mut profile,
             gpu_mode,
         } = config;
+        // The console: the board's UART, or a virtio-console added to the guest's DT
+        // (which the machine then builds like any node of the tree).
+        let console_plan = crate::console::choose(board, tree);
+        let edited;
+        let (board, tree) = match console_plan.added {
+            Some(slot) => {
+                let mut t = tree.clone();
+                crate::console::add_to_tree(&mut t, board, slot)
+                    .map_err(|message| VmError::Console { message })?;
+                let b = board::parse::board(&t)?;
+                edited = (b, t);
+                (&edited.0, &edited.1)
+            }
+            None => (board, tree),
+        };
+        let bootargs = console_bootargs(
+            bootargs.or_else(|| board.chosen.bootargs.clone()),
+            &console_plan,
+        );
         // ID_AA64PFR0_EL1.GIC [27:24]: 1 when the GICv3 system-register interface exists.
         let gic3 = board
             .interrupt_controller
             .as_ref()
             .is_some_and(|g| g.version == board::GicVersion::V3);
         profile.id_aa64pfr0 = (profile.id_aa64pfr0 & !(0xf << 24)) | (u64::from(gic3) << 24);
+        // A timer node's clock-frequency overrides CNTFRQ_EL0 for Linux
+        // (arch_timer_detect_rate): make the counter run at what the kernel assumes.
+        if let Some(f) = board.timer.as_ref().and_then(|t| t.frequency) {
+            if f > 0 {
+                profile.cntfrq = u64::from(f);
+            }
+        }
         let counter_hz = profile.cntfrq;
         let machine = machine::build_with(
             board,
@@ -281,6 +345,7 @@ impl Vm {
             machine::Options {
                 counter_hz,
                 gpu_mode,
+                console_node: Some(console_plan.node.clone()).filter(|n| !n.is_empty()),
             },
         )?;
         let header = ImageHeader::parse(kernel.0, kernel.1)?;
@@ -289,8 +354,8 @@ impl Vm {
         let dtb = board::guest_dtb(
             tree,
             &ChosenPatch {
-                bootargs,
-                stdout_path: None,
+                bootargs: Some(bootargs.clone()),
+                stdout_path: console_plan.stdout_path.clone(),
                 initrd: layout.initrd.map(|r| Range {
                     base: r.base,
                     size: initrd.map_or(0, |i| i.len() as u64),
@@ -300,6 +365,7 @@ impl Vm {
         if dtb.len() as u64 > layout.dtb.size {
             return Err(LoadError::DtbTooLarge(dtb.len() as u64).into());
         }
+        let final_bootargs = bootargs;
         place(&machine.memory, "kernel", layout.kernel.base, kernel.1)?;
         place(&machine.memory, "device tree", layout.dtb.base, &dtb)?;
         if let (Some(r), Some(data)) = (layout.initrd, initrd) {
@@ -375,7 +441,32 @@ impl Vm {
             last_frame: None,
             counter_hz,
             realtime: None,
+            unsupported_calls: Vec::new(),
+            console_plan,
+            bootargs: final_bootargs,
         })
+    }
+
+    /// The kernel command line the guest got.
+    pub fn bootargs(&self) -> &str {
+        &self.bootargs
+    }
+
+    /// The guest-physical ranges the loader filled: kernel, DTB, initramfs.
+    pub fn occupied(&self) -> Vec<Range> {
+        [
+            Some(self.layout.kernel),
+            Some(self.layout.dtb),
+            self.layout.initrd,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The guest's console: which device carries it, and why.
+    pub fn console(&self) -> &crate::console::Console {
+        &self.console_plan
     }
 
     /// The machine: devices, the DMA ledger, the memory controllers.
@@ -533,18 +624,30 @@ impl Vm {
         }
     }
 
+    fn note_unsupported_call(&mut self, function: u64) {
+        if let Some(e) = self
+            .unsupported_calls
+            .iter_mut()
+            .find(|(f, _)| *f == function)
+        {
+            e.1 += 1;
+        } else if self.unsupported_calls.len() < 16 {
+            self.unsupported_calls.push((function, 1));
+        }
+    }
+
     /// UNDEFINED instructions executed so far, all groups.
     pub fn undefined_total(&self) -> u64 {
         self.cpu.undefined_counts().iter().map(|(_, n)| n).sum()
     }
 
     /// Runs like [`Vm::run`] in chunks of `chunk` instructions, calling `watch` between
-    /// chunks; `watch` may stop the run (returning why) or feed devices (console input).
+    /// chunks; `watch` may stop the run (returning how) or feed devices (console input).
     pub fn run_watched(
         &mut self,
         max_insns: u64,
         chunk: u64,
-        mut watch: impl FnMut(&mut Vm) -> Option<String>,
+        mut watch: impl FnMut(&mut Vm) -> Option<Stop>,
     ) -> RunSummary {
         let mut total = 0u64;
         loop {
@@ -555,8 +658,8 @@ impl Vm {
             if !more || total >= max_insns {
                 return s;
             }
-            if let Some(why) = watch(self) {
-                s.stop = Stop::Aborted(why);
+            if let Some(stop) = watch(self) {
+                s.stop = stop;
                 return s;
             }
         }
@@ -600,15 +703,28 @@ impl Vm {
                         }
                     }
                 }
-                Exit::Hvc(_) => {
+                // Firmware calls: PSCI over HVC or SMC (as the DT's `method` says), and
+                // the SMCCC services vendor kernels probe, which answer NOT_SUPPORTED.
+                Exit::Hvc(_) | Exit::Smc(_) => {
                     let x = |i: u8| self.cpu.core.x(i);
-                    match psci::call(x(0), [x(1), x(2), x(3)], self.machine.mpidr) {
-                        psci::Action::Return(v) => self.cpu.core.set_x(0, v as u64),
+                    let function = x(0);
+                    match psci::call(function, [x(1), x(2), x(3)], self.machine.mpidr) {
+                        psci::Action::Return(v) => {
+                            if !psci::implements(function) {
+                                self.note_unsupported_call(function);
+                            }
+                            self.cpu.core.set_x(0, v as u64)
+                        }
                         psci::Action::PowerOff => break Stop::PowerOff,
                         psci::Action::Reset => break Stop::Reset,
                     }
                 }
                 Exit::ExceptionLoop => break Stop::ExceptionLoop(self.diagnose_loop()),
+                Exit::Halted => {
+                    break Stop::Halted {
+                        pc: self.cpu.core.regs.pc,
+                    }
+                }
                 other => {
                     break Stop::Fault(format!(
                         "unexpected CPU exit {other:?} at pc 0x{:x}",
@@ -625,6 +741,7 @@ impl Vm {
             undefined: self.cpu.undefined_counts(),
             unmapped: self.unmapped.borrow().clone(),
             spurious_acks: self.machine.gic.borrow().spurious_acks(),
+            unsupported_calls: self.unsupported_calls.clone(),
         }
     }
 }

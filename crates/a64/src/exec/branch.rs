@@ -18,12 +18,27 @@ fn bl(c: &mut Core, op: &Op) -> Step {
     Err(Flow::Branch)
 }
 
+/// `b .` (a branch to itself). With IRQs masked nothing the machine raises can leave it:
+/// the PE has halted (Linux's `while (1);` after "Reboot failed -- System halted" or a
+/// panic on a board without PSCI), so the run stops with [`Exit::Halted`] instead of
+/// spinning to its budget. With IRQs unmasked it is a wait loop like any other.
+fn b_self(c: &mut Core, _: &Op) -> Step {
+    if c.regs.pstate.daif & crate::state::DAIF_I != 0 && !c.user_mode {
+        c.exit = Some(Exit::Halted);
+        return Err(Flow::End);
+    }
+    Err(Flow::Branch)
+}
+
 /// Build B/BL.
 pub fn build_b(f: &Fields) -> Option<Op> {
-    Some(Op {
-        imm: (f.sext("imm26") << 2) as u64,
-        ..Op::new(if f.get("op") == 1 { bl } else { b })
-    })
+    let imm = (f.sext("imm26") << 2) as u64;
+    let h: Handler = match (f.get("op"), imm) {
+        (1, _) => bl,
+        (_, 0) => b_self,
+        _ => b,
+    };
+    Some(Op { imm, ..Op::new(h) })
 }
 
 fn b_cond(c: &mut Core, op: &Op) -> Step {
@@ -156,6 +171,17 @@ fn hvc(c: &mut Core, op: &Op) -> Step {
     Err(Flow::End)
 }
 
+fn smc(c: &mut Core, op: &Op) -> Step {
+    // The board's EL3 firmware is the embedder: SMC at EL1 is a firmware call it answers
+    // (PSCI with `method = "smc"`, SMCCC services); at EL0 it is UNDEFINED.
+    if c.regs.pstate.el == 0 || c.user_mode {
+        return Err(c.undefined());
+    }
+    c.regs.pc = c.regs.pc.wrapping_add(4);
+    c.exit = Some(Exit::Smc(op.imm as u16));
+    Err(Flow::End)
+}
+
 fn brk(c: &mut Core, op: &Op) -> Step {
     let pc = c.regs.pc;
     Err(c.take_sync(SyncException {
@@ -166,12 +192,13 @@ fn brk(c: &mut Core, op: &Op) -> Step {
     }))
 }
 
-/// Build SVC/HVC/BRK.
+/// Build SVC/HVC/SMC/BRK.
 pub fn build_exc(f: &Fields) -> Option<Op> {
     let kind = (((f.word >> 21) & 7) << 2) | (f.word & 3);
     let h: Handler = match kind {
         0b00001 => svc,
         0b00010 => hvc,
+        0b00011 => smc,
         0b00100 => brk,
         _ => return None,
     };
