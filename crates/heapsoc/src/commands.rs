@@ -121,6 +121,9 @@ fn machine_text(m: &vmm::machine::Machine) -> String {
         m.unmodelled.len(),
         m.without_registers.len()
     );
+    for n in &m.notes {
+        let _ = writeln!(o, "  {n}");
+    }
     let overlaps = m.bus.overlaps();
     if !overlaps.is_empty() {
         let _ = writeln!(
@@ -260,6 +263,9 @@ fn boot(
 }
 
 fn report_unmodelled(vm: &vmm::vm::Vm) {
+    for n in &vm.machine().notes {
+        eprintln!("heapsoc: {n}");
+    }
     let unmodelled = &vm.machine().unmodelled;
     if unmodelled.len() <= 8 {
         for u in unmodelled {

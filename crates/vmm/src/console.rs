@@ -62,6 +62,12 @@ pub fn uart_model(dev: &Device) -> Option<bool> {
 /// Why the guest could not probe `dev` as its console, if it could not.
 fn blocker(tree: &Tree, dev: &Device) -> Option<String> {
     let is16550 = uart_model(dev)?;
+    if let Some(i) = dev.interrupts.first().filter(|i| i.intid.is_none()) {
+        return Some(format!(
+            "has its interrupt on {}, a controller the guest has no driver for",
+            i.controller.as_deref().unwrap_or("no controller")
+        ));
+    }
     if !is16550 && !dev.compatible.iter().any(|c| c == "arm,primecell") {
         return Some("lacks \"arm,primecell\", so Linux makes no AMBA device for it".into());
     }

@@ -101,6 +101,9 @@ pub struct Machine {
     pub unmodelled: Vec<UnmodelledDevice>,
     /// Modelled devices: (DT node, the compatible that chose the model).
     pub modelled: Vec<(String, String)>,
+    /// What the machine could not wire as the DT asks (an interrupt that goes to a chained
+    /// controller heapsoc does not model), for the run's report.
+    pub notes: Vec<String>,
     /// Devices with a compatible but no registers (clocks, panels, PSCI, the timer).
     pub without_registers: Vec<String>,
 }
@@ -268,6 +271,7 @@ struct Builder<'a> {
     /// The ECC-protected banks no DMC-520 controls yet, in address order.
     ecc_banks: std::vec::IntoIter<&'a board::MemoryBank>,
     unmodelled: Vec<UnmodelledDevice>,
+    notes: Vec<String>,
 }
 
 impl Builder<'_> {
@@ -289,17 +293,28 @@ impl Builder<'_> {
     /// The interrupt line of `dev`'s `interrupts` entry `index`, checked against what the
     /// GIC can deliver.
     fn irq(&mut self, dev: &Device, index: usize) -> Result<Box<dyn IrqLine>, MachineError> {
-        let Some(irq) = dev.interrupts.get(index) else {
-            return Err(node_err(
-                &dev.node,
-                format!(
-                    "interrupts: needs entry {index} (it has {}): the device model raises an interrupt",
-                    dev.interrupts.len()
-                ),
+        let unconnected = |b: &mut Self, why: String| -> Box<dyn IrqLine> {
+            b.notes.push(format!(
+                "{}: {why}: its interrupt is not connected",
+                dev.node
             ));
+            Box::new(devices::IrqLog::default())
+        };
+        let Some(irq) = dev.interrupts.get(index) else {
+            let why = format!("interrupts has no entry {index}");
+            return Ok(unconnected(self, why));
         };
         match irq.intid {
             Some(intid) if (16..self.nr_irqs).contains(&intid) => Ok(self.wiring.line(intid)),
+            // A chained controller heapsoc does not model (the guest has no driver for it
+            // either, so its driver finds no interrupt).
+            None if irq.kind.is_none() => {
+                let why = format!(
+                    "interrupt {index} goes to {}, not the GIC",
+                    irq.controller.as_deref().unwrap_or("no controller")
+                );
+                Ok(unconnected(self, why))
+            }
             _ => Err(node_err(
                 &dev.node,
                 format!(
@@ -614,6 +629,7 @@ pub fn build_with(
             .collect::<Vec<_>>()
             .into_iter(),
         unmodelled: Vec::new(),
+        notes: Vec::new(),
     };
     let mut without_registers = Vec::new();
     let mut modelled = Vec::new();
@@ -650,6 +666,7 @@ pub fn build_with(
         unmodelled: b.unmodelled,
         modelled,
         without_registers,
+        notes: b.notes,
     })
 }
 

@@ -62,10 +62,16 @@ fn a_ppi_number_beyond_15_is_an_error() {
 }
 
 #[test]
-fn a_modelled_device_without_interrupts_is_an_error() {
-    let err = build_variant("interrupts = <0 60 4>;", "").expect_err("no interrupt");
-    assert!(err.starts_with("/display@9100000"), "{err}");
-    assert!(err.contains("interrupts: needs entry 0"), "{err}");
+fn a_modelled_device_without_interrupts_is_built_unconnected_with_a_note() {
+    // Linux's driver decides what to do without its interrupt; the machine says so.
+    let m = build_variant("interrupts = <0 60 4>;", "").expect("machine");
+    assert!(
+        m.notes
+            .iter()
+            .any(|n| n.starts_with("/display@9100000: interrupts has no entry 0")),
+        "{:?}",
+        m.notes
+    );
 }
 
 #[test]
