@@ -18,7 +18,9 @@
 #      the vector and the truncated Image, instead of running out the instruction budget;
 #  11. the guest tests pass on other valid boards: without a DT CMA pool (the kernel's default
 #      area must hold the kselftest's 32 x 1 MiB) and with RAM and a pool above 4 GiB (the PL111,
-#      a 32-bit DMA master, bounces or refuses what lies there).
+#      a 32-bit DMA master, bounces or refuses what lies there);
+#  12. a board whose console is a DesignWare 16550 (reg-shift 2, 32-bit registers) boots with
+#      the 8250_dw driver on heapsoc's 16550 model as ttyS0.
 # Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -181,4 +183,11 @@ run highmem --dtb tests/boards/highmem.dts --plan display
 refused=$(grep -c 'pl111: .* PRIME import refused with E' "$WORK/highmem.out" || true)
 [ "$refused" -gt 0 ] || fail "on the board with RAM above 4 GiB no PL111 import was refused (is the pool above 4 GiB used?)"
 echo "heapsoc-boot: board with RAM above 4 GiB: heap-display passes, $refused PL111 import(s) refused as the board predicts"
+run uart16550 --dtb tests/boards/uart16550.dts --plan none
+[ "$(cat "$WORK/uart16550.rc")" = 0 ] || fail "the board with a 16550 console did not boot"
+grep -q 'console: /serial@9010000 (snps,dw-apb-uart)' "$WORK/uart16550.err" || fail "the 16550 was not the console"
+grep -q 'ttyS0 MMIO32:0x0000000009010000 .* is a 16550A' "$WORK/uart16550.out" ||
+	fail "the guest's 8250 driver did not find a 16550A"
+grep -q '^HEAPSOC-EXIT: 0' "$WORK/uart16550.out" || fail "no HEAPSOC-EXIT through the 16550 console"
+echo "heapsoc-boot: DesignWare 16550 console: $(grep -m1 -o 'ttyS0 MMIO32.*' "$WORK/uart16550.out")"
 echo "heapsoc-boot: PASS"

@@ -63,6 +63,18 @@
 //! assert_eq!(cpu.core.regs.x[0], 42);
 //! drop(cpu);
 //! ```
+//!
+//! The loads and stores use the TLB's host pointers unchecked, so safe code outside the
+//! crate can neither reach the TLB nor forge a host pointer:
+//!
+//! ```compile_fail
+//! let cpu = a64::Cpu::new(a64::CpuProfile::default(), Box::new(a64::NoMmio::default()));
+//! let _ = &cpu.core.tlb; // private to the crate
+//! ```
+//!
+//! ```compile_fail
+//! let p = a64::mem::HostPtr(std::ptr::null_mut()); // the field is private to the crate
+//! ```
 
 pub mod access;
 pub mod cache;

@@ -499,3 +499,51 @@ fn a_pool_that_cannot_be_placed_gets_no_heap_and_the_kconfig_area_takes_over() {
     let names: Vec<&str> = fits.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(names, ["system", "default_cma_region", "linux,cma"]);
 }
+
+fn load_with_memory(dts: &str, memory: &[&str]) -> board::Loaded {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("board.dts");
+    std::fs::write(&path, board_dts(dts)).expect("write dts");
+    let opts = board::SourceOptions {
+        memory: memory
+            .iter()
+            .map(|m| m.parse().expect("memory arg"))
+            .collect(),
+        ..board::SourceOptions::default()
+    };
+    board::load(&path, &opts).expect("board")
+}
+
+#[test]
+fn memory_fills_a_size_zero_placeholder_and_the_guest_dtb_carries_it() {
+    let l = load_with_memory(
+        r#"memory@80000000 { device_type = "memory"; reg = <0 0x80000000 0 0>; };"#,
+        &["2G"],
+    );
+    assert_eq!(l.board.banks.len(), 1);
+    assert_eq!(
+        l.board.banks[0].range,
+        board::Range {
+            base: 0x8000_0000,
+            size: 2 << 30
+        }
+    );
+    let dtb = board::guest_dtb(&l.tree, &board::ChosenPatch::default()).expect("dtb");
+    let again = board::Board::from_dtb(&dtb).expect("the guest's DTB reads");
+    assert_eq!(again.banks, l.board.banks);
+}
+
+#[test]
+fn memory_adds_banks_with_ecc_to_a_tree_without_ram() {
+    let l = load_with_memory("", &["0x40000000:512M:ecc", "0x100000000:1G"]);
+    let banks = &l.board.banks;
+    assert_eq!(banks.len(), 2);
+    assert!(banks[0].ecc.protected() && !banks[1].ecc.protected());
+    assert_eq!(banks[1].range.base, 0x1_0000_0000);
+}
+
+#[test]
+fn a_tree_without_ram_names_the_memory_option() {
+    let e = error("");
+    assert!(e.contains("--memory"), "{e}");
+}

@@ -217,6 +217,15 @@ impl Default for VmConfig {
 }
 
 /// A booted machine with its CPU.
+///
+/// The CPU points into the machine's RAM, so the machine can be borrowed but never
+/// replaced:
+///
+/// ```compile_fail
+/// fn swap(vm: &mut vmm::vm::Vm, other: vmm::machine::Machine) {
+///     vm.machine = other; // private: replacing it would unmap RAM the CPU uses
+/// }
+/// ```
 pub struct Vm {
     /// Declared first: dropped before `machine`, whose RAM it points into.
     cpu: Cpu,
