@@ -123,6 +123,21 @@ pub struct Bus {
     overlaps: Vec<(String, String)>,
 }
 
+/// The last byte of `[base, base + size)`, refusing empty and wrapping ranges.
+fn last_byte(name: &str, base: u64, size: u64) -> Result<u64, BusError> {
+    if size == 0 {
+        return Err(BusError::Empty {
+            name: name.into(),
+            base,
+        });
+    }
+    base.checked_add(size - 1).ok_or_else(|| BusError::Wraps {
+        name: name.into(),
+        base,
+        size,
+    })
+}
+
 impl Bus {
     pub fn new() -> Bus {
         Bus::default()
@@ -136,17 +151,7 @@ impl Bus {
         size: u64,
         device: Box<dyn MmioDevice>,
     ) -> Result<(), BusError> {
-        if size == 0 {
-            return Err(BusError::Empty {
-                name: name.into(),
-                base,
-            });
-        }
-        let last = base.checked_add(size - 1).ok_or_else(|| BusError::Wraps {
-            name: name.into(),
-            base,
-            size,
-        })?;
+        let last = last_byte(name, base, size)?;
         // The nearest range starting at or below `last` is the only one that can overlap.
         if let Some((&b, slot)) = self.slots.range(..=last).next_back() {
             if b + (slot.size - 1) >= base {
@@ -188,17 +193,7 @@ impl Bus {
         size: u64,
         device: Box<dyn MmioDevice>,
     ) -> Result<(), BusError> {
-        if size == 0 {
-            return Err(BusError::Empty {
-                name: name.into(),
-                base,
-            });
-        }
-        let last = base.checked_add(size - 1).ok_or_else(|| BusError::Wraps {
-            name: name.into(),
-            base,
-            size,
-        })?;
+        let last = last_byte(name, base, size)?;
         let hits = |b: u64, s: u64| b <= last && b + (s - 1) >= base;
         let mut others: Vec<String> = self
             .slots

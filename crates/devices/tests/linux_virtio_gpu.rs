@@ -13,6 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use board::Range;
+use common::virtio::*;
 use common::{readl, writel};
 use devices::dma::{Dma, DmaContext};
 use devices::virtio::gpu::{self, Gpu};
@@ -21,51 +22,6 @@ use devices::IrqLog;
 use ledger::{Ledger, Purpose};
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
-// include/uapi/linux/virtio_mmio.h
-const MAGIC_VALUE: u64 = 0x000;
-const VERSION: u64 = 0x004;
-const DEVICE_ID: u64 = 0x008;
-const VENDOR_ID: u64 = 0x00c;
-const DEVICE_FEATURES: u64 = 0x010;
-const DEVICE_FEATURES_SEL: u64 = 0x014;
-const DRIVER_FEATURES: u64 = 0x020;
-const DRIVER_FEATURES_SEL: u64 = 0x024;
-const QUEUE_SEL: u64 = 0x030;
-const QUEUE_NUM_MAX: u64 = 0x034;
-const QUEUE_NUM: u64 = 0x038;
-const QUEUE_READY: u64 = 0x044;
-const QUEUE_NOTIFY: u64 = 0x050;
-const INTERRUPT_STATUS: u64 = 0x060;
-const INTERRUPT_ACK: u64 = 0x064;
-const STATUS: u64 = 0x070;
-const QUEUE_DESC_LOW: u64 = 0x080;
-const QUEUE_DESC_HIGH: u64 = 0x084;
-const QUEUE_AVAIL_LOW: u64 = 0x090;
-const QUEUE_AVAIL_HIGH: u64 = 0x094;
-const QUEUE_USED_LOW: u64 = 0x0a0;
-const QUEUE_USED_HIGH: u64 = 0x0a4;
-const SHM_SEL: u64 = 0x0ac;
-const SHM_LEN_LOW: u64 = 0x0b0;
-const SHM_LEN_HIGH: u64 = 0x0b4;
-const CONFIG_GENERATION: u64 = 0x0fc;
-const CONFIG: u64 = 0x100;
-const INT_VRING: u32 = 1;
-const INT_CONFIG: u32 = 2;
-// include/uapi/linux/virtio_config.h, virtio_ring.h
-const ACKNOWLEDGE: u32 = 1;
-const DRIVER: u32 = 2;
-const DRIVER_OK: u32 = 4;
-const FEATURES_OK: u32 = 8;
-const F_VERSION_1: u32 = 32;
-const F_ACCESS_PLATFORM: u32 = 33;
-const F_RING_PACKED: u32 = 34;
-const F_NOTIFICATION_DATA: u32 = 38;
-const RING_F_INDIRECT_DESC: u32 = 28;
-const RING_F_EVENT_IDX: u32 = 29;
-const VRING_DESC_F_NEXT: u16 = 1;
-const VRING_DESC_F_WRITE: u16 = 2;
-const VRING_USED_F_NO_NOTIFY: u16 = 1;
-const PAGE_SIZE: u64 = 4096;
 // include/uapi/linux/virtio_gpu.h
 const VIRTIO_GPU_F_VIRGL: u32 = 0;
 const VIRTIO_GPU_F_EDID: u32 = 1;
@@ -158,70 +114,27 @@ fn machine() -> Driver {
 
 impl Driver {
     fn add_status(&mut self, s: u32) {
-        let old = readl(&mut self.dev, STATUS);
-        writel(&mut self.dev, old | s, STATUS);
+        common::virtio::add_status(&mut self.dev, s);
     }
 
     fn has(&self, bit: u32) -> bool {
         self.features & (1 << bit) != 0
     }
 
-    /// vm_probe + virtio_dev_probe up to virtio_features_ok.
+    /// vm_probe + virtio_dev_probe up to virtio_features_ok, with the driver's feature
+    /// table (virtgpu_drv.c features[]).
     fn probe(&mut self) {
-        let d = &mut self.dev;
-        assert_eq!(readl(d, MAGIC_VALUE), 0x7472_6976, "wrong magic value");
-        let version = readl(d, VERSION);
-        assert!((1..=2).contains(&version));
-        assert_eq!(version, 2, "a modern device: no legacy QUEUE_PFN path");
-        assert_eq!(readl(d, DEVICE_ID), 16, "virtio-gpu");
-        let _vendor = readl(d, VENDOR_ID);
-        // register_virtio_device -> virtio_reset_device -> vm_reset: 0, then poll.
-        writel(d, 0, STATUS);
-        common::poll(d, STATUS, |v| v == 0);
-        self.add_status(ACKNOWLEDGE);
-        self.add_status(DRIVER);
-        // vm_get_features
-        writel(&mut self.dev, 1, DEVICE_FEATURES_SEL);
-        let mut device = u64::from(readl(&mut self.dev, DEVICE_FEATURES)) << 32;
-        writel(&mut self.dev, 0, DEVICE_FEATURES_SEL);
-        device |= u64::from(readl(&mut self.dev, DEVICE_FEATURES));
-        // The driver's feature table (virtgpu_drv.c features[]) ...
-        let table = [
-            VIRTIO_GPU_F_VIRGL,
-            VIRTIO_GPU_F_EDID,
-            VIRTIO_GPU_F_RESOURCE_UUID,
-            VIRTIO_GPU_F_RESOURCE_BLOB,
-            VIRTIO_GPU_F_CONTEXT_INIT,
-            VIRTIO_GPU_F_BLOB_ALIGNMENT,
-        ];
-        let mut driver = table.iter().fold(0u64, |acc, &b| acc | (1 << b));
-        // ... and the transport bits virtio_dev_probe keeps, minus what
-        // vring_transport_features clears.
-        for b in [
-            RING_F_INDIRECT_DESC,
-            RING_F_EVENT_IDX,
-            F_VERSION_1,
-            F_ACCESS_PLATFORM,
-            F_RING_PACKED,
-            F_NOTIFICATION_DATA,
-        ] {
-            driver |= 1 << b;
-        }
-        self.features = device & driver;
-        // vm_finalize_features: a version 2 device must offer VERSION_1.
-        assert!(
-            self.has(F_VERSION_1),
-            "virtio-mmio v2 without VIRTIO_F_VERSION_1"
-        );
-        writel(&mut self.dev, 1, DRIVER_FEATURES_SEL);
-        writel(&mut self.dev, (self.features >> 32) as u32, DRIVER_FEATURES);
-        writel(&mut self.dev, 0, DRIVER_FEATURES_SEL);
-        writel(&mut self.dev, self.features as u32, DRIVER_FEATURES);
-        self.add_status(FEATURES_OK);
-        assert_ne!(
-            readl(&mut self.dev, STATUS) & FEATURES_OK,
-            0,
-            "device did not accept our features"
+        self.features = common::virtio::probe(
+            &mut self.dev,
+            16,
+            &[
+                VIRTIO_GPU_F_VIRGL,
+                VIRTIO_GPU_F_EDID,
+                VIRTIO_GPU_F_RESOURCE_UUID,
+                VIRTIO_GPU_F_RESOURCE_BLOB,
+                VIRTIO_GPU_F_CONTEXT_INIT,
+                VIRTIO_GPU_F_BLOB_ALIGNMENT,
+            ],
         );
     }
 

@@ -128,6 +128,21 @@ fn blocker(tree: &Tree, dev: &Device) -> Option<String> {
     None
 }
 
+/// The console on UART `d`, `set_stdout` when heapsoc names it in /chosen/stdout-path.
+fn uart_console(d: &Device, why: String, set_stdout: bool) -> Console {
+    Console {
+        node: d.node.clone(),
+        why: format!(
+            "{} ({}), {why}",
+            d.node,
+            d.compatible.first().map(String::as_str).unwrap_or("")
+        ),
+        kernel_args: vec!["earlycon".into()],
+        stdout_path: set_stdout.then(|| d.node.clone()),
+        added: None,
+    }
+}
+
 /// Chooses the guest's console for `board` (read from `tree`).
 pub fn choose(board: &Board, tree: &Tree) -> Console {
     let usable = |d: &Device| d.status == Status::Okay && d.reg.iter().any(|r| r.size > 0);
@@ -140,17 +155,7 @@ pub fn choose(board: &Board, tree: &Tree) -> Console {
         (Some(d), _) if !usable(d) => format!("its stdout-path UART {} is disabled", d.node),
         (Some(d), _) => match (uart_model(d), blocker(tree, d)) {
             (Some(_), None) => {
-                return Console {
-                    node: d.node.clone(),
-                    why: format!(
-                        "{} ({}), the UART /chosen/stdout-path names",
-                        d.node,
-                        d.compatible.first().map(String::as_str).unwrap_or("")
-                    ),
-                    kernel_args: vec!["earlycon".into()],
-                    stdout_path: None,
-                    added: None,
-                };
+                return uart_console(d, "the UART /chosen/stdout-path names".into(), false);
             }
             (Some(_), Some(b)) => format!("its stdout-path UART {} {b}", d.node),
             (None, _) => format!(

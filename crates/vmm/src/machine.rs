@@ -20,6 +20,7 @@ use devices::uart16550::Uart16550;
 use devices::virtio::console::Console as VirtioConsole;
 use devices::virtio::gpu::Gpu;
 use devices::virtio::mmio::VirtioMmio;
+use devices::virtio::VirtioDevice;
 use devices::{Bus, BusError, IrqLine, MmioDevice};
 use ledger::Ledger;
 
@@ -453,30 +454,28 @@ fn dmc520(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), MachineE
 /// (device ID 0), as on a board with nothing plugged in.
 fn virtio_mmio(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), MachineError> {
     if b.options.console_node.as_deref() == Some(dev.node.as_str()) {
-        let irq = b.irq(dev, 0)?;
         let (_, out) = output_for(b, &dev.node);
-        let transport = Rc::new(RefCell::new(VirtioMmio::new(
-            VirtioConsole::new(out),
-            Dma::new(b.dma.clone(), &dev.node),
-            b.memory.clone(),
-            irq,
-        )));
-        b.add(
-            &dev.node,
-            reg.base,
-            reg.size,
-            Box::new(Shared(transport.clone())),
-        )?;
+        let transport = virtio_transport(b, dev, reg, VirtioConsole::new(out))?;
         b.console = Some(transport);
-        return Ok(());
+    } else if b.gpu.is_some() {
+        b.add(&dev.node, reg.base, reg.size, Box::new(VirtioMmioEmpty))?;
+    } else {
+        let (w, h) = b.options.gpu_mode;
+        b.gpu = Some(virtio_transport(b, dev, reg, Gpu::new(w, h))?);
     }
-    if b.gpu.is_some() {
-        return b.add(&dev.node, reg.base, reg.size, Box::new(VirtioMmioEmpty));
-    }
+    Ok(())
+}
+
+/// A virtio-mmio transport with `device` behind it, on the bus at the node's `reg`.
+fn virtio_transport<D: VirtioDevice + 'static>(
+    b: &mut Builder<'_>,
+    dev: &Device,
+    reg: &Range,
+    device: D,
+) -> Result<Rc<RefCell<VirtioMmio<D>>>, MachineError> {
     let irq = b.irq(dev, 0)?;
-    let (w, h) = b.options.gpu_mode;
     let transport = Rc::new(RefCell::new(VirtioMmio::new(
-        Gpu::new(w, h),
+        device,
         Dma::new(b.dma.clone(), &dev.node),
         b.memory.clone(),
         irq,
@@ -487,8 +486,7 @@ fn virtio_mmio(b: &mut Builder<'_>, dev: &Device, reg: &Range) -> Result<(), Mac
         reg.size,
         Box::new(Shared(transport.clone())),
     )?;
-    b.gpu = Some(transport);
-    Ok(())
+    Ok(transport)
 }
 
 /// Builds the machine `board` describes with the default [`Options`] for a guest timer

@@ -1,6 +1,8 @@
 //! Accessors with the widths Linux's readb/readw/readl/readq and writeb/.../writeq use.
 #![allow(dead_code)]
 
+pub mod virtio;
+
 use devices::MmioDevice;
 
 pub fn readb(d: &mut dyn MmioDevice, off: u64) -> u8 {
