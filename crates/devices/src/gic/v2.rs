@@ -1,54 +1,63 @@
 //! GICv2 (GIC-400 class) register maps, without security extensions: the distributor with
-//! the SGI/PPI bank in it, and the memory-mapped CPU interface (GICC), as Linux's
+//! the SGI/PPI bank in it (banked by the accessing PE), and the memory-mapped CPU interface
+//! (GICC, the accessing PE's), as Linux's
 //! irq-gic driver uses them. The interrupt state and priority logic are shared with GICv3.
 //! Reference: Arm GIC Architecture Specification v2 (IHI 0048B), 4.3 (GICD) and 4.4 (GICC).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::{access_words, Gic, PRIO_MASK, SPURIOUS};
+use super::{access_words, Gic, PRIO_MASK, SPURIOUS, V2_MAX_PES};
 use crate::bus::MmioDevice;
 
 impl Gic {
-    fn targets_byte(&self, i: usize) -> u8 {
-        // SGIs and PPIs (and, with one PE, every interrupt) target CPU interface 0.
+    /// GICD_ITARGETSR byte for INTID `i` as the current PE reads it: SGIs and PPIs read
+    /// as the current CPU interface's own bit (IHI 0048B 4.3.12).
+    fn targets_byte(&self, i: u32) -> u8 {
         if i < 32 {
-            1
+            1 << self.cur.min(7)
         } else {
-            self.targets.get(i).copied().unwrap_or(0)
+            self.targets.get((i - 32) as usize).copied().unwrap_or(0)
         }
     }
 
-    /// GICD_SGIR: TargetListFilter [25:24], CPUTargetList [23:16], SGIINTID [3:0].
+    /// GICD_SGIR from the current PE: TargetListFilter [25:24] (0: the CPUTargetList,
+    /// 1: every other CPU interface, 2: the sender), CPUTargetList [23:16], SGIINTID [3:0].
     fn send_sgi_v2(&mut self, v: u32) {
-        let intid = (v & 0xf) as usize;
-        let to_self = match (v >> 24) & 3 {
-            0 => (v >> 16) & 1 != 0,
-            2 => true,
-            _ => false, // "all but self": there is nobody else
-        };
-        if to_self {
-            self.latched[intid] = true;
+        let intid = v & 0xf;
+        let me = self.cur;
+        let n = self.pes.len().min(V2_MAX_PES);
+        for k in 0..n {
+            let to = match (v >> 24) & 3 {
+                0 => (v >> 16) & (1 << k) != 0,
+                1 => k != me,
+                2 => k == me,
+                _ => false,
+            };
+            if to {
+                self.raise_sgi(k, intid, me);
+            }
         }
     }
 
-    /// A 32-bit read of the GICv2 distributor.
+    /// A 32-bit read of the GICv2 distributor (its SGI/PPI words banked by the current PE).
     pub fn gicd_v2_read32(&self, off: u64) -> u32 {
+        let pe = self.cur;
         match off {
             0x000 => self.gicd_ctlr & 3,
-            // ITLinesNumber; CPUNumber 0 (one PE); no security extensions.
-            0x004 => self.nr_irqs / 32 - 1,
+            // ITLinesNumber, CPUNumber [7:5]; no security extensions.
+            0x004 => (self.nr_irqs / 32 - 1) | (((self.pes.len().min(8) as u32) - 1) << 5),
             0x008 => 0x0200_043b,
-            0x080..=0x03fc => self.irq_reg_read(off & !0x7f, ((off & 0x7f) / 4) as usize * 32),
+            0x080..=0x03fc => self.irq_reg_read(pe, off & !0x7f, ((off & 0x7f) / 4) as u32 * 32),
             0x400..=0xbfc => (0..4).fold(0, |acc, k| {
                 acc | (u32::from(self.byte_reg(off + k)) << (8 * k))
             }),
-            0xc00..=0xcfc => self.icfgr_read(((off - 0xc00) / 4 * 16) as usize),
-            // SPENDSGIR/CPENDSGIR: one byte per SGI, bit 0 for source CPU 0.
+            0xc00..=0xcfc => self.icfgr_read(pe, ((off - 0xc00) / 4 * 16) as u32),
+            // SPENDSGIR/CPENDSGIR: one byte per SGI, a bit per source CPU interface.
             0xf10..=0xf2c => {
                 let first = ((off & 0xf) / 4 * 4) as usize;
                 (0..4).fold(0, |acc, k| {
-                    acc | (u32::from(self.latched[first + k]) << (8 * k))
+                    acc | (u32::from(self.pes[pe].sgi_sources[first + k]) << (8 * k))
                 })
             }
             0xfe8 => 0x2b, // PIDR2: ArchRev 2
@@ -57,87 +66,104 @@ impl Gic {
     }
 
     fn byte_reg(&self, off: u64) -> u8 {
-        let i = (off & 0x3ff) as usize;
+        let i = (off & 0x3ff) as u32;
         match off {
-            0x400..=0x7ff => self.priority.get(i).copied().unwrap_or(0),
+            0x400..=0x7ff => self.priority_of(self.cur, i),
             0x800..=0xbff => self.targets_byte(i),
             _ => 0,
         }
     }
 
     fn byte_reg_write(&mut self, off: u64, b: u8) {
-        let i = (off & 0x3ff) as usize;
-        if i >= self.nr_irqs as usize {
+        let i = (off & 0x3ff) as u32;
+        if i >= self.nr_irqs {
             return;
         }
         match off {
-            0x400..=0x7ff => self.priority[i] = b & PRIO_MASK,
-            0x800..=0xbff if i >= 32 => self.targets[i] = b,
+            0x400..=0x7ff => self.priority_bytes(self.cur, i, &[b], 0),
+            0x800..=0xbff if i >= 32 => self.targets[(i - 32) as usize] = b,
             _ => {}
         }
     }
 
     /// A 32-bit write to the GICv2 distributor.
     pub fn gicd_v2_write32(&mut self, off: u64, v: u32) {
+        let pe = self.cur;
         match off {
             0x000 => self.gicd_ctlr = v & 3,
-            0x080..=0x03fc => self.irq_reg_write(off & !0x7f, ((off & 0x7f) / 4) as usize * 32, v),
+            0x080..=0x03fc => {
+                self.irq_reg_write(pe, off & !0x7f, ((off & 0x7f) / 4) as u32 * 32, v)
+            }
             0x400..=0xbfc => {
                 for k in 0..4 {
                     self.byte_reg_write(off + k, (v >> (8 * k)) as u8);
                 }
             }
-            0xc00..=0xcfc => self.icfgr_write(((off - 0xc00) / 4 * 16) as usize, v),
+            0xc00..=0xcfc => self.icfgr_write(pe, ((off - 0xc00) / 4 * 16) as u32, v),
             0xf00 => self.send_sgi_v2(v),
             0xf10..=0xf1c | 0xf20..=0xf2c => {
                 let first = ((off & 0xf) / 4 * 4) as usize;
+                let set = off < 0xf20;
+                let p = &mut self.pes[pe];
                 for k in 0..4 {
-                    if (v >> (8 * k)) & 1 != 0 {
-                        self.latched[first + k] = off >= 0xf20;
-                    }
+                    let sources = (v >> (8 * k)) as u8;
+                    let s = &mut p.sgi_sources[first + k];
+                    *s = if set { *s | sources } else { *s & !sources };
+                    p.private[first + k].latched = *s != 0;
                 }
             }
             _ => {}
         }
     }
 
-    /// A 32-bit read of the GICv2 CPU interface.
+    /// A 32-bit read of the current PE's GICv2 CPU interface.
     pub fn gicc_read32(&mut self, off: u64) -> u32 {
+        let pe = self.cur;
         match off {
-            0x00 => u32::from(self.igrpen1) | (u32::from(self.eoi_mode) << 9),
-            0x04 => u32::from(self.pmr),
-            0x08 | 0x1c => u32::from(self.bpr1),
-            0x0c | 0x20 => self.acknowledge(),
-            0x14 => u32::from(self.running_priority().min(0xff) as u8),
-            0x18 | 0x28 => self.highest_pending().map_or(SPURIOUS, |(id, _)| id),
-            0xd0 => self.ap1r0,
+            0x0c | 0x20 => return self.acknowledge(pe),
+            0x14 => return u32::from(self.running_priority(pe).min(0xff) as u8),
+            0x18 | 0x28 => return self.highest_pending(pe).map_or(SPURIOUS, |(id, _)| id),
+            _ => {}
+        }
+        let p = &self.pes[pe];
+        match off {
+            0x00 => u32::from(p.igrpen1) | (u32::from(p.eoi_mode) << 9),
+            0x04 => u32::from(p.pmr),
+            0x08 | 0x1c => u32::from(p.bpr1),
+            0xd0 => p.ap1r0,
             0xfc => 0x0202_043b,
             _ => 0,
         }
     }
 
-    /// A 32-bit write to the GICv2 CPU interface.
+    /// A 32-bit write to the current PE's GICv2 CPU interface.
     pub fn gicc_write32(&mut self, off: u64, v: u32) {
+        let pe = self.cur;
         match off {
-            // EnableGrp0/EnableGrp1 (both signal IRQ without security), EOImodeNS [9].
-            0x00 => {
-                self.igrpen1 = v & 3 != 0;
-                self.eoi_mode = v & (1 << 9) != 0;
-            }
-            0x04 => self.pmr = v as u8 & PRIO_MASK,
-            // With 5 priority bits the minimum GICC_BPR is 2 (IHI 0048B 3.3.3).
-            0x08 | 0x1c => self.bpr1 = (v as u8 & 7).max(2),
             0x10 | 0x24 => {
                 let intid = v & 0x3ff;
                 if intid < SPURIOUS {
-                    self.drop_priority(intid);
-                    if !self.eoi_mode {
-                        self.deactivate(intid);
+                    self.drop_priority(pe, intid);
+                    if !self.pes[pe].eoi_mode {
+                        self.deactivate(pe, intid);
                     }
                 }
+                return;
             }
-            0xd0 => self.ap1r0 = v,
-            0x1000 => self.deactivate(v & 0x3ff),
+            0x1000 => return self.deactivate(pe, v & 0x3ff),
+            _ => {}
+        }
+        let p = &mut self.pes[pe];
+        match off {
+            // EnableGrp0/EnableGrp1 (both signal IRQ without security), EOImodeNS [9].
+            0x00 => {
+                p.igrpen1 = v & 3 != 0;
+                p.eoi_mode = v & (1 << 9) != 0;
+            }
+            0x04 => p.pmr = v as u8 & PRIO_MASK,
+            // With 5 priority bits the minimum GICC_BPR is 2 (IHI 0048B 3.3.3).
+            0x08 | 0x1c => p.bpr1 = (v as u8 & 7).max(2),
+            0xd0 => p.ap1r0 = v,
             _ => {}
         }
     }

@@ -1,6 +1,6 @@
 //! GICv3 register maps: the distributor (GICD, with affinity routing: SGIs and PPIs live in
-//! the redistributor), one redistributor (GICR: RD_base and SGI_base frames, the WAKER
-//! handshake) and the ICC_* system-register CPU interface, as irq-gic-v3 uses them.
+//! the redistributors), one redistributor per PE (GICR: RD_base and SGI_base frames, the
+//! WAKER handshake) and the ICC_* system-register CPU interface, as irq-gic-v3 uses them.
 //! Reference: Arm GIC Architecture Specification v3/v4 (IHI 0069), 12.9-12.11 and 12.2.
 
 use super::{access_words, Gic, PRIO_MASK, SPURIOUS};
@@ -65,7 +65,7 @@ impl IccReg {
 }
 
 impl Gic {
-    /// MRS of an ICC_* register (an IAR read changes the GIC's output).
+    /// MRS of an ICC_* register by the current PE (an IAR read changes the GIC's output).
     pub fn icc_read(&mut self, reg: IccReg) -> u64 {
         let v = self.icc_read_reg(reg);
         self.update_output();
@@ -74,27 +74,34 @@ impl Gic {
 
     fn icc_read_reg(&mut self, reg: IccReg) -> u64 {
         use IccReg::*;
+        let pe = self.cur;
+        if reg == Iar1 {
+            return u64::from(self.acknowledge(pe));
+        }
+        if reg == Hppir1 {
+            return u64::from(self.highest_pending(pe).map_or(SPURIOUS, |(id, _)| id));
+        }
+        if reg == Rpr {
+            return u64::from(self.running_priority(pe).min(0xff) as u8);
+        }
+        let p = &self.pes[pe];
         match reg {
-            Pmr => u64::from(self.pmr),
-            Iar1 => u64::from(self.acknowledge()),
-            Hppir1 => u64::from(self.highest_pending().map_or(SPURIOUS, |(id, _)| id)),
+            Pmr => u64::from(p.pmr),
             Iar0 | Hppir0 => u64::from(SPURIOUS),
             Bpr0 => 0,
-            Bpr1 => u64::from(self.bpr1),
-            Ap1r(0) => u64::from(self.ap1r0),
-            Ap0r(_) | Ap1r(_) => 0,
-            Rpr => u64::from(self.running_priority().min(0xff) as u8),
+            Bpr1 => u64::from(p.bpr1),
+            Ap1r(0) => u64::from(p.ap1r0),
             // PRIbits = 4 (5 bits), IDbits = 0 (16-bit INTIDs), A3V = 1.
-            Ctlr => (1 << 15) | (4 << 8) | (u64::from(self.eoi_mode) << 1) | u64::from(self.cbpr),
+            Ctlr => (1 << 15) | (4 << 8) | (u64::from(p.eoi_mode) << 1) | u64::from(p.cbpr),
             // SRE, DFB, DIB: the system-register interface is always on.
             Sre => 0x7,
-            Igrpen0 => u64::from(self.igrpen0),
-            Igrpen1 => u64::from(self.igrpen1),
-            Eoir0 | Eoir1 | Dir | Sgi0r | Sgi1r | Asgi1r => 0,
+            Igrpen0 => u64::from(p.igrpen0),
+            Igrpen1 => u64::from(p.igrpen1),
+            _ => 0,
         }
     }
 
-    /// MSR to an ICC_* register.
+    /// MSR to an ICC_* register by the current PE.
     pub fn icc_write(&mut self, reg: IccReg, value: u64) {
         self.icc_write_reg(reg, value);
         self.update_output();
@@ -102,93 +109,109 @@ impl Gic {
 
     fn icc_write_reg(&mut self, reg: IccReg, value: u64) {
         use IccReg::*;
+        let pe = self.cur;
         match reg {
-            Pmr => self.pmr = value as u8 & PRIO_MASK,
-            // With 5 priority bits the minimum ICC_BPR1 is 3 (IHI 0069 12.2.4).
-            Bpr1 => self.bpr1 = (value as u8 & 7).max(3),
-            Ap1r(0) => self.ap1r0 = value as u32,
-            Ctlr => {
-                self.eoi_mode = value & 2 != 0;
-                self.cbpr = value & 1 != 0;
-            }
-            Igrpen0 => self.igrpen0 = value & 1 != 0,
-            Igrpen1 => self.igrpen1 = value & 1 != 0,
             Eoir1 => {
                 let intid = (value & 0xff_ffff) as u32;
                 if intid >= SPURIOUS {
                     return;
                 }
-                self.drop_priority(intid);
-                if !self.eoi_mode {
-                    self.deactivate(intid);
+                self.drop_priority(pe, intid);
+                if !self.pes[pe].eoi_mode {
+                    self.deactivate(pe, intid);
                 }
+                return;
             }
-            Dir => self.deactivate((value & 0xff_ffff) as u32),
-            Sgi1r | Asgi1r => self.send_sgi(value),
-            Sre | Iar0 | Iar1 | Hppir0 | Hppir1 | Rpr | Eoir0 | Bpr0 | Ap0r(_) | Ap1r(_)
-            | Sgi0r => {}
+            Dir => return self.deactivate(pe, (value & 0xff_ffff) as u32),
+            Sgi1r | Asgi1r => return self.send_sgi(value),
+            _ => {}
+        }
+        let p = &mut self.pes[pe];
+        match reg {
+            Pmr => p.pmr = value as u8 & PRIO_MASK,
+            // With 5 priority bits the minimum ICC_BPR1 is 3 (IHI 0069 12.2.4).
+            Bpr1 => p.bpr1 = (value as u8 & 7).max(3),
+            Ap1r(0) => p.ap1r0 = value as u32,
+            Ctlr => {
+                p.eoi_mode = value & 2 != 0;
+                p.cbpr = value & 1 != 0;
+            }
+            Igrpen0 => p.igrpen0 = value & 1 != 0,
+            Igrpen1 => p.igrpen1 = value & 1 != 0,
+            _ => {}
         }
     }
 
-    /// ICC_SGI1R_EL1: TargetList [15:0], Aff1 [23:16], INTID [27:24], Aff2 [39:32],
-    /// IRM [40], Aff3 [55:48].
+    /// ICC_SGI1R_EL1 from the current PE: TargetList [15:0], Aff1 [23:16], INTID [27:24],
+    /// Aff2 [39:32], IRM [40] (every PE but the sender), Aff3 [55:48].
     fn send_sgi(&mut self, v: u64) {
-        let intid = ((v >> 24) & 0xf) as usize;
+        let intid = ((v >> 24) & 0xf) as u32;
         let irm = v & (1 << 40) != 0;
         let aff = |shift: u32| (v >> shift) & 0xff;
-        let me = self.mpidr;
-        let targeted = irm
-            || (aff(16) == (me >> 8) & 0xff
-                && aff(32) == (me >> 16) & 0xff
-                && aff(48) == (me >> 32) & 0xff
-                && (me & 0xff) < 16
-                && v & (1 << (me & 0xf)) != 0);
-        // With IRM = 1 the SGI goes to every PE but the sender; there is only one PE.
-        if targeted && !irm {
-            self.latched[intid] = true;
+        let me = self.cur;
+        let targets: Vec<usize> = self
+            .pes
+            .iter()
+            .enumerate()
+            .filter(|&(k, p)| {
+                let m = p.mpidr;
+                if irm {
+                    return k != me;
+                }
+                aff(16) == (m >> 8) & 0xff
+                    && aff(32) == (m >> 16) & 0xff
+                    && aff(48) == (m >> 32) & 0xff
+                    && (m & 0xff) < 16
+                    && v & (1 << (m & 0xf)) != 0
+            })
+            .map(|(k, _)| k)
+            .collect();
+        for k in targets {
+            self.raise_sgi(k, intid, me);
         }
     }
 
     /// A 32-bit read of the distributor.
     pub fn gicd_read32(&self, off: u64) -> u32 {
-        let n = self.nr_irqs as usize;
+        let n = self.nr_irqs;
         match off {
             // ARE (4) and DS (6) read as one; RWP (31) is always clear.
             0x0000 => self.gicd_ctlr | (1 << 4) | (1 << 6),
             // IDbits = 15 (16-bit INTIDs), ITLinesNumber.
-            0x0004 => (15 << 19) | (self.nr_irqs / 32 - 1),
+            0x0004 => (15 << 19) | (n / 32 - 1),
             0x0008 => 0x0300_043b,
             0x0080..=0x00fc | 0x0100..=0x03fc | 0x0d00..=0x0d7c => {
                 let (base, word) = (off & !0x7f, (off & 0x7f) / 4);
                 if word == 0 {
                     0 // SGIs and PPIs live in the redistributor (ARE = 1).
                 } else {
-                    self.irq_reg_read(base, word as usize * 32)
+                    self.irq_reg_read(self.cur, base, word as u32 * 32)
                 }
             }
             0x0400..=0x07fc => {
-                let first = (off - 0x400) as usize;
+                let first = (off - 0x400) as u32;
                 if first < 32 {
                     return 0;
                 }
                 (0..4).fold(0, |acc, k| {
-                    acc | (u32::from(self.priority.get(first + k).copied().unwrap_or(0)) << (8 * k))
+                    acc | (u32::from(self.priority_of(self.cur, first + k)) << (8 * k))
                 })
             }
             0x0c00..=0x0cfc => {
-                let first = ((off - 0xc00) / 4 * 16) as usize;
+                let first = ((off - 0xc00) / 4 * 16) as u32;
                 if first < 32 {
                     0
                 } else {
-                    self.icfgr_read(first)
+                    self.icfgr_read(self.cur, first)
                 }
             }
             0x6100..=0x7fdc => {
-                let i = ((off - 0x6000) / 8) as usize;
-                let r = self.route.get(i).copied().unwrap_or(0);
+                let i = ((off - 0x6000) / 8) as u32;
                 if i < 32 || i >= n {
-                    0
-                } else if off % 8 == 0 {
+                    return 0;
+                }
+                let r = self.route[(i - 32) as usize];
+                if off % 8 == 0 {
                     r as u32
                 } else {
                     (r >> 32) as u32
@@ -200,28 +223,28 @@ impl Gic {
 
     /// A 32-bit write to the distributor.
     pub fn gicd_write32(&mut self, off: u64, value: u32) {
-        let n = self.nr_irqs as usize;
+        let n = self.nr_irqs;
         match off {
             0x0000 => self.gicd_ctlr = value & 0b11,
             0x0080..=0x03fc | 0x0d00..=0x0d7c => {
                 let (base, word) = (off & !0x7f, (off & 0x7f) / 4);
                 if word != 0 {
-                    self.irq_reg_write(base, word as usize * 32, value);
+                    self.irq_reg_write(self.cur, base, word as u32 * 32, value);
                 }
             }
             0x0400..=0x07fc => {
-                self.priority_bytes((off - 0x400) as usize, &value.to_le_bytes(), 32)
+                self.priority_bytes(self.cur, (off - 0x400) as u32, &value.to_le_bytes(), 32)
             }
             0x0c00..=0x0cfc => {
-                let first = ((off - 0xc00) / 4 * 16) as usize;
+                let first = ((off - 0xc00) / 4 * 16) as u32;
                 if first >= 32 {
-                    self.icfgr_write(first, value);
+                    self.icfgr_write(self.cur, first, value);
                 }
             }
             0x6100..=0x7fdc => {
-                let i = ((off - 0x6000) / 8) as usize;
+                let i = ((off - 0x6000) / 8) as u32;
                 if i >= 32 && i < n {
-                    let r = &mut self.route[i];
+                    let r = &mut self.route[(i - 32) as usize];
                     *r = if off % 8 == 0 {
                         (*r & !0xffff_ffff) | u64::from(value)
                     } else {
@@ -233,50 +256,58 @@ impl Gic {
         }
     }
 
-    /// GICR_TYPER: affinity in [63:32], Last (bit 4) since there is one redistributor.
-    fn gicr_typer(&self) -> u64 {
-        let m = self.mpidr;
+    /// GICR_TYPER of PE `pe`: affinity in [63:32], Processor_Number [23:8], Last (bit 4)
+    /// on the last redistributor.
+    fn gicr_typer(&self, pe: usize) -> u64 {
+        let m = self.pes[pe].mpidr;
         let aff = (m & 0xff_ffff) | ((m >> 8) & 0xff00_0000);
-        (aff << 32) | (1 << 4)
+        let last = u64::from(pe + 1 == self.pes.len());
+        (aff << 32) | (((pe as u64) & 0xffff) << 8) | (last << 4)
     }
 
-    /// A 32-bit read of the redistributor frames (RD_base, then SGI_base at +64 KiB).
-    pub fn gicr_read32(&self, off: u64) -> u32 {
+    /// A 32-bit read of PE `pe`'s redistributor frames (RD_base, then SGI_base at +64 KiB).
+    pub fn gicr_read32(&self, pe: usize, off: u64) -> u32 {
+        if pe >= self.pes.len() {
+            return 0;
+        }
         match off {
             0x0000 => 0,
             0x0004 => 0x0300_043b,
-            0x0008 => self.gicr_typer() as u32,
-            0x000c => (self.gicr_typer() >> 32) as u32,
+            0x0008 => self.gicr_typer(pe) as u32,
+            0x000c => (self.gicr_typer(pe) >> 32) as u32,
             // ChildrenAsleep follows ProcessorSleep at once.
-            0x0014 => self.waker,
+            0x0014 => self.pes[pe].waker,
             0x1_0080 | 0x1_0100 | 0x1_0180 | 0x1_0200 | 0x1_0280 | 0x1_0300 | 0x1_0380
-            | 0x1_0d00 => self.irq_reg_read(off - 0x1_0000, 0),
+            | 0x1_0d00 => self.irq_reg_read(pe, off - 0x1_0000, 0),
             0x1_0400..=0x1_041c => {
-                let first = (off - 0x1_0400) as usize;
+                let first = (off - 0x1_0400) as u32;
                 (0..4).fold(0, |acc, k| {
-                    acc | (u32::from(self.priority[first + k]) << (8 * k))
+                    acc | (u32::from(self.priority_of(pe, first + k)) << (8 * k))
                 })
             }
-            0x1_0c00 => self.icfgr_read(0),
-            0x1_0c04 => self.icfgr_read(16),
+            0x1_0c00 => self.icfgr_read(pe, 0),
+            0x1_0c04 => self.icfgr_read(pe, 16),
             0xffd0..=0xfffc => Gic::id_reg(off).unwrap_or(0),
             _ => 0,
         }
     }
 
-    /// A 32-bit write to the redistributor frames.
-    pub fn gicr_write32(&mut self, off: u64, value: u32) {
+    /// A 32-bit write to PE `pe`'s redistributor frames.
+    pub fn gicr_write32(&mut self, pe: usize, off: u64, value: u32) {
+        if pe >= self.pes.len() {
+            return;
+        }
         match off {
             0x0014 => {
                 let sleep = value & 2;
-                self.waker = sleep | (sleep << 1);
+                self.pes[pe].waker = sleep | (sleep << 1);
             }
             0x1_0080 | 0x1_0100 | 0x1_0180 | 0x1_0200 | 0x1_0280 | 0x1_0300 | 0x1_0380
-            | 0x1_0d00 => self.irq_reg_write(off - 0x1_0000, 0, value),
+            | 0x1_0d00 => self.irq_reg_write(pe, off - 0x1_0000, 0, value),
             0x1_0400..=0x1_041c => {
-                self.priority_bytes((off - 0x1_0400) as usize, &value.to_le_bytes(), 0)
+                self.priority_bytes(pe, (off - 0x1_0400) as u32, &value.to_le_bytes(), 0)
             }
-            0x1_0c04 => self.icfgr_write(16, value),
+            0x1_0c04 => self.icfgr_write(pe, 16, value),
             _ => {}
         }
     }
@@ -284,16 +315,17 @@ impl Gic {
     fn gicd_access(&mut self, off: u64, data: &mut [u8], write: bool) {
         // IPRIORITYR is byte-accessible; everything else is 32- or 64-bit.
         if (0x400..0x800).contains(&off) && data.len() < 4 {
-            let first = (off - 0x400) as usize;
+            let first = (off - 0x400) as u32;
             if write {
                 let bytes = data.to_vec();
-                self.priority_bytes(first, &bytes, 32);
+                self.priority_bytes(self.cur, first, &bytes, 32);
             } else {
                 for (k, b) in data.iter_mut().enumerate() {
-                    *b = if first + k < 32 {
+                    let i = first + k as u32;
+                    *b = if i < 32 {
                         0
                     } else {
-                        self.priority.get(first + k).copied().unwrap_or(0)
+                        self.priority_of(self.cur, i)
                     };
                 }
             }
@@ -309,12 +341,15 @@ impl Gic {
     }
 }
 
+/// The size of one PE's redistributor frames (RD_base + SGI_base, GICv3 without VLPIs).
+const GICR_FRAMES: u64 = 0x2_0000;
+
 /// The distributor's MMIO window.
 #[derive(Debug)]
 pub struct GicdMmio(pub std::rc::Rc<std::cell::RefCell<Gic>>);
 
-/// The redistributor's MMIO window (RD_base and SGI_base frames; the rest of the DT's
-/// region, meant for more PEs, reads as zero).
+/// The redistributors' MMIO window: for each PE in turn, its RD_base and SGI_base frames
+/// (128 KiB); the rest of the DT's region reads as zero.
 #[derive(Debug)]
 pub struct GicrMmio(pub std::rc::Rc<std::cell::RefCell<Gic>>);
 
@@ -337,27 +372,29 @@ const GICR_IPRIORITYR: std::ops::Range<u64> = 0x1_0400..0x1_0420;
 impl MmioDevice for GicrMmio {
     fn read(&mut self, offset: u64, data: &mut [u8]) {
         let gic = self.0.borrow();
-        if GICR_IPRIORITYR.contains(&offset) && data.len() < 4 {
-            let first = (offset - GICR_IPRIORITYR.start) as usize;
+        let (pe, off) = ((offset / GICR_FRAMES) as usize, offset % GICR_FRAMES);
+        if GICR_IPRIORITYR.contains(&off) && data.len() < 4 {
+            let first = (off - GICR_IPRIORITYR.start) as u32;
             for (k, b) in data.iter_mut().enumerate() {
-                *b = gic.priority.get(first + k).copied().unwrap_or(0);
+                *b = gic.priority_of(pe, first + k as u32);
             }
             return;
         }
-        access_words(data, offset, false, |o, _| gic.gicr_read32(o));
+        access_words(data, off, false, |o, _| gic.gicr_read32(pe, o));
     }
     fn write(&mut self, offset: u64, data: &[u8]) {
         let mut gic = self.0.borrow_mut();
-        if GICR_IPRIORITYR.contains(&offset) && data.len() < 4 {
-            let first = (offset - GICR_IPRIORITYR.start) as usize;
+        let (pe, off) = ((offset / GICR_FRAMES) as usize, offset % GICR_FRAMES);
+        if GICR_IPRIORITYR.contains(&off) && data.len() < 4 {
+            let first = (off - GICR_IPRIORITYR.start) as usize;
             let n = data.len().min(32 - first);
-            gic.priority_bytes(first, &data[..n], 0);
+            gic.priority_bytes(pe, first as u32, &data[..n], 0);
             gic.update_output();
             return;
         }
         let mut buf = data.to_vec();
-        access_words(&mut buf, offset, true, |o, v| {
-            gic.gicr_write32(o, v.unwrap_or(0));
+        access_words(&mut buf, off, true, |o, v| {
+            gic.gicr_write32(pe, o, v.unwrap_or(0));
             0
         });
         gic.update_output();
