@@ -38,6 +38,12 @@ pub enum Exit {
     /// `b .` with IRQs masked: the PE can never leave it (see branch.rs `b_self`); `pc` is
     /// the branch.
     Halted,
+    /// SEV: the embedder sets every PE's event register (and may release parked PEs).
+    Sev,
+    /// WFE with the event register clear on a PE that shares the machine with others:
+    /// the embedder runs the others before this one again (the wait ends at the next
+    /// turn, which the architecture allows: WFE may complete at any time).
+    Yield,
     /// SMC at EL1 (a call to the EL3 firmware): `pc` is already past the SMC; the
     /// embedder edits X0-X3 and resumes.
     Smc(u16),
@@ -57,6 +63,28 @@ pub enum Exit {
 /// never gets near this; one whose vectors or handler are missing reaches it in well
 /// under a second.
 pub const EXCEPTION_LOOP: u64 = 100_000;
+
+/// A maintenance operation that the architecture broadcasts to every PE of the inner
+/// shareable domain (TLBI ...IS, IC IALLUIS, IC IVAU): recorded by the PE that ran it, for
+/// the embedder to apply to the other PEs before they run again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shootdown {
+    /// TLBI VMALLE1IS.
+    TlbAll,
+    /// TLBI ASIDE1IS (non-global entries; the others' current ASIDs differ, so this is
+    /// what their TLBs hold of any ASID).
+    TlbNonGlobal,
+    /// TLBI VAE1IS and friends, for the VA.
+    TlbVa(u64),
+    /// IC IVAU: decoded code at physical `[pa, pa + len)`.
+    Code(u64, u64),
+    /// IC IALLUIS.
+    CodeAll,
+}
+
+/// Shootdowns one PE records before the embedder collects them; beyond it the record
+/// collapses into "everything".
+const MAX_SHOOTDOWNS: usize = 256;
 
 /// A synchronous exception as the loop watch compares them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +151,13 @@ pub struct Core {
     pub sync_repeat: Option<(TakenException, u64)>,
     /// The synchronous exception before that run of identical ones (how a loop began).
     pub sync_before: Option<TakenException>,
+    /// Other PEs share the machine: WFE waits, SEV and the broadcast maintenance
+    /// operations are reported to the embedder.
+    pub multi_pe: bool,
+    /// The event register (WFE/SEV).
+    pub event: bool,
+    /// Broadcast maintenance this PE ran since the embedder last collected it.
+    pub(crate) shootdowns: Vec<Shootdown>,
 }
 
 impl std::fmt::Debug for Core {
@@ -175,6 +210,20 @@ impl Core {
     /// Drops every TLB entry (after the embedder changed translation state directly).
     pub fn flush_tlb(&mut self) {
         self.tlb.flush_all();
+    }
+
+    /// Records a broadcast maintenance operation for the other PEs.
+    pub(crate) fn broadcast(&mut self, op: Shootdown) {
+        if !self.multi_pe {
+            return;
+        }
+        if self.shootdowns.len() < MAX_SHOOTDOWNS {
+            self.shootdowns.push(op);
+        } else {
+            self.shootdowns.clear();
+            self.shootdowns.push(Shootdown::TlbAll);
+            self.shootdowns.push(Shootdown::CodeAll);
+        }
     }
 
     /// Whether an IRQ is pending and unmasked.
@@ -232,6 +281,9 @@ impl Cpu {
                 asid: 0,
                 sync_repeat: None,
                 sync_before: None,
+                multi_pe: false,
+                event: false,
+                shootdowns: Vec::new(),
             },
             cache: CodeCache::default(),
             trace: None,
@@ -512,6 +564,43 @@ impl Cpu {
             .map(|(e, n)| (e, n, self.core.sync_before))
     }
 
+    /// The broadcast maintenance this PE ran since the last call, for the other PEs.
+    pub fn take_shootdowns(&mut self) -> Vec<Shootdown> {
+        std::mem::take(&mut self.core.shootdowns)
+    }
+
+    /// Applies another PE's broadcast maintenance to this one (before it runs again).
+    pub fn apply_shootdown(&mut self, op: Shootdown) {
+        match op {
+            Shootdown::TlbAll => self.core.tlb.flush_all(),
+            Shootdown::TlbNonGlobal => self.core.tlb.flush_non_global(),
+            Shootdown::TlbVa(va) => self.core.tlb.flush_va(va),
+            Shootdown::Code(pa, len) => self.core.queue_inval(pa, len),
+            Shootdown::CodeAll => {
+                self.core.inval_all = true;
+                self.core.attention = true;
+            }
+        }
+    }
+
+    /// Clears the exclusive monitor (another PE may have written the granule) and sets
+    /// the event register, as clearing the global monitor does.
+    pub fn clear_monitor(&mut self) {
+        self.core.monitor = None;
+        self.core.event = true;
+    }
+
+    /// Puts the PE in the state PSCI CPU_ON or a spin-table release gives it: reset at
+    /// EL1h, MMU off, DAIF masked, `pc = entry`, `x0 = context`, x1-x3 zero.
+    pub fn power_on(&mut self, entry: u64, context: u64) {
+        self.reset();
+        self.core.set_x(0, context);
+        for i in 1..4 {
+            self.core.set_x(i, 0);
+        }
+        self.core.regs.pc = entry;
+    }
+
     /// UNDEFINED words executed per encoding group, as (group name, count).
     #[must_use]
     pub fn undefined_counts(&self) -> Vec<(&'static str, u64)> {
@@ -553,6 +642,8 @@ impl Cpu {
         c.user_mode = false;
         c.sync_repeat = None;
         c.sync_before = None;
+        c.event = false;
+        c.monitor = None;
         self.flush_all();
     }
 }

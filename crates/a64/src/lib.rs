@@ -91,6 +91,6 @@ pub mod timer;
 pub mod tlb;
 pub mod user;
 
-pub use cpu::{Core, Cpu, Exit, TakenException, EXCEPTION_LOOP};
+pub use cpu::{Core, Cpu, Exit, Shootdown, TakenException, EXCEPTION_LOOP};
 pub use mem::{BusFault, Mmio, NoMmio};
 pub use sysreg::CpuProfile;

@@ -329,7 +329,9 @@ impl UserProcess {
                 | Exit::Hvc(_)
                 | Exit::Smc(_)
                 | Exit::ExceptionLoop
-                | Exit::Halted => {}
+                | Exit::Halted
+                | Exit::Sev
+                | Exit::Yield => {}
                 Exit::Exception(e) if e.ec == ec::UNKNOWN => {
                     let word = self
                         .read_bytes(e.ret, 4)

@@ -208,6 +208,9 @@ pub struct Cpu {
     pub mpidr: u64,
     pub compatible: Vec<String>,
     pub enable_method: Option<String>,
+    /// `cpu-release-addr` (spin-table): where the kernel writes the secondary's entry point.
+    pub release_addr: Option<u64>,
+    pub status: Status,
 }
 
 /// The GIC version the interrupt controller node asks for.

@@ -686,11 +686,18 @@ fn cpus(cx: &mut Ctx<'_>) -> Result<Vec<Cpu>> {
                 ))
             }
         };
+        let release_addr = match node.cells("cpu-release-addr")?.as_deref() {
+            Some([v]) => Some(u64::from(*v)),
+            Some([hi, lo]) => Some((u64::from(*hi) << 32) | u64::from(*lo)),
+            _ => None,
+        };
         out.push(Cpu {
             node: node.path.clone(),
             mpidr,
             compatible: node.strings("compatible"),
             enable_method: node.string("enable-method"),
+            release_addr,
+            status: cx.status(node),
         });
     }
     if out.is_empty() {

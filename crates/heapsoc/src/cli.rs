@@ -82,6 +82,9 @@ pub struct RunArgs {
     /// `ue@ADDR` (uncorrectable), ADDR guest-physical (repeatable).
     #[arg(long, value_name = "KIND@ADDR", value_parser = parse_injection)]
     pub inject: Vec<Injection>,
+    /// Start at most N of the CPUs the DT declares (default: all).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub smp: Option<u16>,
     /// The display mode virtio-gpu reports to the guest, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", default_value = "1024x768", value_parser = parse_mode)]
     pub gpu_mode: (u32, u32),

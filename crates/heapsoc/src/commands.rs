@@ -250,6 +250,7 @@ fn boot(
             bootargs,
             profile: a64::CpuProfile::default(),
             gpu_mode: args.gpu_mode,
+            smp: args.smp.map(usize::from),
         },
     )?;
     report_unmodelled(&vm);
@@ -397,6 +398,9 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let mut run_failures = failures_of(&summary, &text, board);
     if let Some(problem) = compare_heaps(board, &vm, &text) {
         run_failures.push(("heaps".to_string(), problem));
+    }
+    if let Some(problem) = compare_cpus(&vm, &text) {
+        run_failures.push(("cpus".to_string(), problem));
     }
     for (name, message) in &run_failures {
         eprintln!("heapsoc: {name}: {message}");
@@ -741,6 +745,50 @@ fn compare_heaps(board: &board::Board, vm: &vmm::vm::Vm, console: &str) -> Optio
         only(&actual, &predicted),
         only(&predicted, &actual)
     ))
+}
+
+/// The number of CPUs in a Linux CPU list (`0-3,5`).
+fn cpu_list_len(list: &str) -> Option<usize> {
+    let mut n = 0;
+    for part in list.trim().split(',').filter(|p| !p.is_empty()) {
+        n += match part.split_once('-') {
+            Some((a, b)) => b.parse::<usize>().ok()?.checked_sub(a.parse().ok()?)? + 1,
+            None => {
+                part.parse::<usize>().ok()?;
+                1
+            }
+        };
+    }
+    Some(n)
+}
+
+/// The CPUs the guest's kernel brought up (its `heapsoc-cpus:` line) against the PEs the
+/// machine could start (the DT's CPUs, at most `--smp`); the shortfall, if any.
+fn compare_cpus(vm: &vmm::vm::Vm, console: &str) -> Option<String> {
+    let list = console
+        .lines()
+        .find_map(|l| l.split("heapsoc-cpus:").nth(1))?
+        .trim()
+        .to_string();
+    let online = cpu_list_len(&list)?;
+    let states = vm.pe_states();
+    let startable = states
+        .iter()
+        .filter(|(_, s)| *s != vmm::vm::PeState::Excluded)
+        .count();
+    eprintln!(
+        "heapsoc: CPUs: {online} online ({list}) of {startable} started{}",
+        if startable < states.len() {
+            format!(" (--smp; the DT declares {})", states.len())
+        } else {
+            String::new()
+        }
+    );
+    (online < startable).then(|| {
+        format!(
+            "the kernel brought up {online} CPU(s) ({list}) of the {startable} the machine starts"
+        )
+    })
 }
 
 /// How the summary line starts: the way the guest stopped, in a word.

@@ -98,6 +98,8 @@ pub struct Machine {
     pub dma: DmaContext,
     /// MPIDR of the boot PE (its `reg` in /cpus).
     pub mpidr: u64,
+    /// MPIDRs of the PEs the GIC serves (PE `k` is redistributor or CPU interface `k`).
+    pub mpidrs: Vec<u64>,
     /// Devices with a placeholder on the bus.
     pub unmodelled: Vec<UnmodelledDevice>,
     /// Modelled devices: (DT node, the compatible that chose the model).
@@ -533,6 +535,17 @@ pub fn build_with(
         .interrupt_controller
         .as_ref()
         .ok_or_else(|| node_err("/", "no interrupt controller: the kernel needs a GIC"))?;
+    // Every CPU the DT declares gets a redistributor (GICv2: a CPU interface, at most 8).
+    let mut mpidrs: Vec<u64> = board
+        .cpus
+        .iter()
+        .filter(|c| c.status == Status::Okay || c.node == cpu.node)
+        .map(|c| c.mpidr)
+        .collect();
+    if ic.version != GicVersion::V3 {
+        mpidrs.truncate(devices::gic::V2_MAX_PES);
+    }
+
     if ic.version == GicVersion::Other {
         return Err(node_err(
             &ic.node,
@@ -585,14 +598,14 @@ pub fn build_with(
         };
     let gic = match ic.version {
         GicVersion::V3 => {
-            let gic = Rc::new(RefCell::new(Gic::new(spis, cpu.mpidr)));
+            let gic = Rc::new(RefCell::new(Gic::with_pes(spis, &mpidrs, false)));
             add(&ic.node, r0.base, r0.size, Box::new(GicdMmio(gic.clone())))?;
             add(&ic.node, r1.base, r1.size, Box::new(GicrMmio(gic.clone())))?;
             gic
         }
         // V2 (Other was refused above).
         GicVersion::V2 | GicVersion::Other => {
-            let gic = Rc::new(RefCell::new(Gic::new_v2(spis)));
+            let gic = Rc::new(RefCell::new(Gic::with_pes(spis, &mpidrs, true)));
             add(
                 &ic.node,
                 r0.base,
@@ -661,6 +674,7 @@ pub fn build_with(
         gpu: b.gpu,
         dma: b.dma,
         mpidr: cpu.mpidr,
+        mpidrs,
         unmodelled: b.unmodelled,
         modelled,
         without_registers,

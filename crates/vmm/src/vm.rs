@@ -1,28 +1,36 @@
-//! The run loop: the a64 interpreter on the machine a board describes.
+//! The run loop: the a64 interpreter on the machine a board describes, one a64 CPU per PE.
 //!
 //! ```text
-//! Vm::boot: machine (RAM, bus, devices) + Image/initramfs/DTB laid out per booting.rst
-//! Vm::run:  cpu.run(slice) -> MMIO through the bus, HVC -> PSCI, WFI -> skip to the next
-//!           deadline; between slices: timer PPIs and device clocks -> GIC -> CPU IRQ line
+//! Vm::boot: machine (RAM, bus, devices) + Image/initramfs/DTB laid out per booting.rst;
+//!           the boot PE at the kernel entry, the others off (PSCI) or parked (spin-table)
+//! Vm::run:  rounds: each running PE in turn runs a quantum (MMIO through the bus, HVC/SMC
+//!           -> firmware, WFI -> idle); between turns the PE's broadcast TLB/IC maintenance
+//!           reaches the others and its exclusive monitor clears; between rounds timer PPIs
+//!           and device clocks -> GIC -> the PEs' IRQ lines; when every PE idles, time skips
+//!           to the next deadline
 //! ```
-//! Guest time is the CPU's counter (retired instructions plus skipped idle time), so the
-//! same inputs give the same run.
+//! Guest time is global: each round starts every PE at the same counter value (retired
+//! instructions plus skipped idle time), so the same inputs give the same run. With one PE
+//! this is the single CPU's counter.
+
+mod diagnose;
+mod io;
+mod run;
 
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
-use a64::{BusFault, Cpu, CpuProfile, Exit, Mmio};
+use a64::{Cpu, CpuProfile};
 use board::{Board, ChosenPatch, Range, Tree};
-use devices::gic::{Gic, IccReg};
 use devices::Bus;
 use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryRegion, MemoryRegionAddress};
 
 use crate::loader::{self, ImageHeader, Layout, LoadError};
 use crate::machine::{self, Machine, MachineError};
-use crate::psci;
 
-/// Instructions per slice between device and interrupt updates.
+/// Instructions per quantum: a PE's turn, and the time between device and interrupt
+/// updates.
 const SLICE: u64 = 20_000;
 
 /// Booting or running failed.
@@ -98,85 +106,6 @@ pub struct UnmappedAccess {
     pub write: bool,
 }
 
-/// The CPU's view of everything that is not RAM: the bus, and the GIC's CPU interface.
-#[derive(Debug)]
-struct Io {
-    bus: Rc<RefCell<Bus>>,
-    gic: Rc<RefCell<Gic>>,
-    unmapped: Rc<RefCell<Vec<UnmappedAccess>>>,
-}
-
-impl Io {
-    fn fault(&self, addr: u64, size: u8, write: bool) -> BusFault {
-        let mut u = self.unmapped.borrow_mut();
-        if u.len() < 1024 {
-            u.push(UnmappedAccess { addr, size, write });
-        }
-        BusFault
-    }
-}
-
-impl Mmio for Io {
-    fn read(&mut self, pa: u64, size: u8) -> Result<u64, BusFault> {
-        let mut buf = [0u8; 8];
-        let n = usize::from(size.min(8));
-        match self.bus.borrow_mut().read(pa, &mut buf[..n]) {
-            Ok(()) => Ok(u64::from_le_bytes(buf)),
-            Err(_) => Err(self.fault(pa, size, false)),
-        }
-    }
-
-    fn write(&mut self, pa: u64, size: u8, value: u64) -> Result<(), BusFault> {
-        let n = usize::from(size.min(8));
-        match self.bus.borrow_mut().write(pa, &value.to_le_bytes()[..n]) {
-            Ok(()) => Ok(()),
-            Err(_) => Err(self.fault(pa, size, true)),
-        }
-    }
-
-    fn sysreg_read(&mut self, key: u32) -> Option<u64> {
-        let reg = icc_reg(key)?;
-        Some(self.gic.borrow_mut().icc_read(reg))
-    }
-
-    fn sysreg_write(&mut self, key: u32, value: u64) -> bool {
-        match icc_reg(key) {
-            Some(reg) => {
-                self.gic.borrow_mut().icc_write(reg, value);
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-/// The ICC_* register an a64 system-register key (instruction bits 20:5: op0, op1, CRn,
-/// CRm, op2) names.
-fn icc_reg(key: u32) -> Option<IccReg> {
-    let field = |shift: u32, bits: u32| ((key >> shift) & ((1 << bits) - 1)) as u8;
-    IccReg::from_encoding(
-        field(14, 2),
-        field(11, 3),
-        field(7, 4),
-        field(3, 4),
-        field(0, 3),
-    )
-}
-
-/// ESR_ELx.EC as words.
-fn exception_class(esr: u64) -> &'static str {
-    match (esr >> 26) & 0x3f {
-        0x00 => "UNDEFINED instruction",
-        0x0e => "illegal execution state",
-        0x20 | 0x21 => "instruction abort",
-        0x22 => "PC alignment fault",
-        0x24 | 0x25 => "data abort",
-        0x26 => "SP alignment fault",
-        0x3c => "BRK",
-        _ => "synchronous exception",
-    }
-}
-
 /// What a run did.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
@@ -204,6 +133,8 @@ pub struct VmConfig {
     pub profile: CpuProfile,
     /// The display mode virtio-gpu reports.
     pub gpu_mode: (u32, u32),
+    /// At most this many PEs are started (`--smp`); `None`: every CPU the DT declares.
+    pub smp: Option<usize>,
 }
 
 impl Default for VmConfig {
@@ -212,13 +143,45 @@ impl Default for VmConfig {
             bootargs: None,
             profile: CpuProfile::default(),
             gpu_mode: machine::DEFAULT_GPU_MODE,
+            smp: None,
         }
     }
 }
 
-/// A booted machine with its CPU.
+/// What a PE is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeState {
+    /// Not started (PSCI CPU_ON starts it), or off after CPU_OFF.
+    Off,
+    /// A spin-table CPU waiting for the kernel to write its entry point at `release`.
+    Parked {
+        release: u64,
+    },
+    Running,
+    /// In WFI (or PSCI CPU_SUSPEND) until an interrupt for it, or the counter reaches
+    /// `deadline`; `resume` is a power-down suspend's entry point and context.
+    Idle {
+        deadline: Option<u64>,
+        resume: Option<(u64, u64)>,
+    },
+    /// `b .` with IRQs masked: it never runs again.
+    Halted,
+    /// Beyond `--smp`: never started.
+    Excluded,
+}
+
+/// One processing element: an a64 CPU and what it is doing.
+struct Pe {
+    cpu: Cpu,
+    mpidr: u64,
+    /// The DT node of the CPU.
+    node: String,
+    state: PeState,
+}
+
+/// A booted machine with its CPUs.
 ///
-/// The CPU points into the machine's RAM, so the machine can be borrowed but never
+/// The CPUs point into the machine's RAM, so the machine can be borrowed but never
 /// replaced:
 ///
 /// ```compile_fail
@@ -227,9 +190,9 @@ impl Default for VmConfig {
 /// }
 /// ```
 pub struct Vm {
-    /// Declared first: dropped before `machine`, whose RAM it points into.
-    cpu: Cpu,
-    /// Private: the CPU holds pointers into its RAM, so it must live as long as the Vm and
+    /// Declared first: dropped before `machine`, whose RAM they point into.
+    pes: Vec<Pe>,
+    /// Private: the CPUs hold pointers into its RAM, so it must live as long as the Vm and
     /// never be replaced ([`Vm::machine`] lends it out).
     machine: Machine,
     bus: Rc<RefCell<Bus>>,
@@ -314,6 +277,7 @@ impl Vm {
             bootargs,
             mut profile,
             gpu_mode,
+            smp,
         } = config;
         // The console: the board's UART, or a virtio-console added to the guest's DT
         // (which the machine then builds like any node of the tree).
@@ -384,52 +348,76 @@ impl Vm {
         let mut machine = machine;
         let bus = Rc::new(RefCell::new(std::mem::take(&mut machine.bus)));
         let unmapped = Rc::new(RefCell::new(Vec::new()));
-        let io = Io {
-            bus: bus.clone(),
-            gic: machine.gic.clone(),
-            unmapped: unmapped.clone(),
-        };
-        let mut cpu = Cpu::new(profile, Box::new(io));
-        for region in machine.memory.iter() {
-            let host = region
-                .get_host_address(MemoryRegionAddress(0))
-                .map_err(|e| VmError::Place {
-                    what: "RAM bank",
-                    range: Range {
-                        base: region.start_addr().0,
-                        size: region.len(),
-                    },
-                    message: e.to_string(),
-                })?;
-            // SAFETY: the mapping belongs to `machine.memory`, which the Vm owns and which
-            // outlives `cpu` (declared before it, so dropped after). Nothing holds Rust
-            // references into guest RAM: devices and the loader reach it through
-            // vm-memory's volatile copies, on this thread, and what they write is passed to
-            // `invalidate_code` before the CPU runs on.
-            unsafe {
-                cpu.core
-                    .phys()
-                    .add_ram(host, region.start_addr().0, region.len())
-            }
-            .map_err(|e| VmError::Place {
-                what: "RAM bank",
-                range: Range {
+        // One a64 CPU per PE the GIC serves (every CPU of /cpus the DT enables).
+        let cpu_nodes: Vec<&board::Cpu> = machine
+            .mpidrs
+            .iter()
+            .filter_map(|m| board.cpus.iter().find(|c| c.mpidr == *m))
+            .collect();
+        let started = smp.unwrap_or(usize::MAX).max(1);
+        let multi_pe = cpu_nodes.len().min(started) > 1;
+        let mut pes = Vec::with_capacity(cpu_nodes.len());
+        for (k, c) in cpu_nodes.iter().enumerate() {
+            let io = io::Io {
+                bus: bus.clone(),
+                gic: machine.gic.clone(),
+                unmapped: unmapped.clone(),
+            };
+            // MPIDR_EL1: the CPU's `reg` (its affinity), bit 31 RES1; U (bit 30) clear, as
+            // the PE is part of a multiprocessor system.
+            let mut pe_profile = profile.clone();
+            pe_profile.mpidr = 0x8000_0000 | (c.mpidr & 0xff_00ff_ffff);
+            let mut cpu = Cpu::new(pe_profile, Box::new(io));
+            cpu.core.multi_pe = multi_pe;
+            for region in machine.memory.iter() {
+                let range = Range {
                     base: region.start_addr().0,
                     size: region.len(),
-                },
-                message: e.to_string(),
-            })?;
+                };
+                let host = region
+                    .get_host_address(MemoryRegionAddress(0))
+                    .map_err(|e| VmError::Place {
+                        what: "RAM bank",
+                        range,
+                        message: e.to_string(),
+                    })?;
+                // SAFETY: the mapping belongs to `machine.memory`, which the Vm owns and
+                // which outlives every CPU (`pes` is declared before `machine`, so dropped
+                // first). Nothing holds Rust references into guest RAM: devices and the
+                // loader reach it through vm-memory's volatile copies, on this thread, and
+                // what they write is passed to `invalidate_code` before the CPUs run on.
+                unsafe { cpu.core.phys().add_ram(host, range.base, range.size) }.map_err(|e| {
+                    VmError::Place {
+                        what: "RAM bank",
+                        range,
+                        message: e.to_string(),
+                    }
+                })?;
+            }
+            cpu.reset();
+            // The GIC drives the PE's IRQ input from inside every access that can change
+            // it (ICC_* and GIC MMIO, device lines), so an interrupt is taken at the next
+            // block boundary and the line drops as soon as the guest acknowledges.
+            machine.gic.borrow_mut().connect_pe(k, cpu.irq_line());
+            let state = if k == 0 {
+                // booting.rst: x0 = DTB, x1-x3 = 0, at the kernel's first instruction.
+                cpu.power_on(layout.kernel.base, layout.dtb.base);
+                PeState::Running
+            } else if k >= started {
+                PeState::Excluded
+            } else {
+                match (c.enable_method.as_deref(), c.release_addr) {
+                    (Some("spin-table"), Some(release)) => PeState::Parked { release },
+                    _ => PeState::Off,
+                }
+            };
+            pes.push(Pe {
+                cpu,
+                mpidr: c.mpidr,
+                node: c.node.clone(),
+                state,
+            });
         }
-        cpu.reset();
-        // The GIC drives the PE's IRQ input from inside every access that can change it
-        // (ICC_* and GIC MMIO, device lines), so an interrupt is taken at the next block
-        // boundary and the line drops as soon as the guest acknowledges.
-        machine.gic.borrow_mut().connect_cpu(cpu.irq_line());
-        cpu.core.set_x(0, layout.dtb.base);
-        for i in 1..4 {
-            cpu.core.set_x(i, 0);
-        }
-        cpu.set_pc(layout.kernel.base);
         let ppi = |i: usize| {
             board
                 .timer
@@ -438,7 +426,7 @@ impl Vm {
                 .and_then(|i| i.intid)
         };
         Ok(Vm {
-            cpu,
+            pes,
             machine,
             bus,
             unmapped,
@@ -488,9 +476,24 @@ impl Vm {
         self.bus.clone()
     }
 
-    /// Guest counter now.
+    /// Guest counter now: the furthest any PE has got (the counters of PEs that ran less
+    /// catch up at their next turn).
     pub fn counter(&self) -> u64 {
-        self.cpu.core.counter()
+        self.pes
+            .iter()
+            .map(|p| p.cpu.core.counter())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Instructions retired by all PEs.
+    pub fn instructions(&self) -> u64 {
+        self.pes.iter().map(|p| p.cpu.core.icount).sum()
+    }
+
+    /// What each PE is doing, with its MPIDR.
+    pub fn pe_states(&self) -> Vec<(u64, PeState)> {
+        self.pes.iter().map(|p| (p.mpidr, p.state)).collect()
     }
 
     /// Keep the newest distinct frame of the first display, for [`Vm::last_frame`].
@@ -509,7 +512,7 @@ impl Vm {
     /// the runner every 10 ms so that console input can wake it. Busy guests still run as
     /// fast as they can. Runs are then no longer deterministic.
     pub fn set_realtime(&mut self, on: bool) {
-        self.realtime = on.then(|| (std::time::Instant::now(), self.cpu.core.counter()));
+        self.realtime = on.then(|| (std::time::Instant::now(), self.counter()));
     }
 
     /// Waits on the host clock towards counter value `target` (at most 10 ms), then moves
@@ -523,21 +526,28 @@ impl Vm {
             let ticks = (target - now).min(self.counter_hz / 100);
             std::thread::sleep(std::time::Duration::from_secs_f64(ticks as f64 / hz));
         }
-        self.cpu.advance_counter_to(host_counter(start).min(target));
+        let t = host_counter(start).min(target);
+        for p in &mut self.pes {
+            p.cpu.advance_counter_to(t);
+        }
     }
 
     fn sync_devices(&mut self) {
         {
             // Device DMA into guest RAM: decoded code there is stale.
             let mut written = self.machine.dma.written.borrow_mut();
-            if std::mem::take(&mut written.overflow) {
-                self.cpu.flush_all();
+            let overflow = std::mem::take(&mut written.overflow);
+            for p in &mut self.pes {
+                if overflow {
+                    p.cpu.flush_all();
+                }
+                for r in &written.ranges {
+                    p.cpu.invalidate_code(r.base, r.size);
+                }
             }
-            for r in written.ranges.drain(..) {
-                self.cpu.invalidate_code(r.base, r.size);
-            }
+            written.ranges.clear();
         }
-        let now = self.cpu.core.counter();
+        let now = self.counter();
         self.machine.dma.now.set(now);
         for d in &self.machine.displays {
             d.borrow_mut().tick(now);
@@ -551,14 +561,21 @@ impl Vm {
                 }
             }
         }
-        {
-            let mut gic = self.machine.gic.borrow_mut();
-            if let Some(v) = self.vtimer_intid {
-                gic.set_level(v, self.cpu.core.vtimer_irq());
-            }
-            if let Some(p) = self.ptimer_intid {
-                gic.set_level(p, self.cpu.core.ptimer_irq());
-            }
+        for k in 0..self.pes.len() {
+            self.sync_timers(k);
+        }
+    }
+
+    /// PE `k`'s timer outputs to its PPIs.
+    fn sync_timers(&mut self, k: usize) {
+        let core = &self.pes[k].cpu.core;
+        let (v, p) = (core.vtimer_irq(), core.ptimer_irq());
+        let mut gic = self.machine.gic.borrow_mut();
+        if let Some(i) = self.vtimer_intid {
+            gic.set_ppi_level(k, i, v);
+        }
+        if let Some(i) = self.ptimer_intid {
+            gic.set_ppi_level(k, i, p);
         }
     }
 
@@ -568,69 +585,6 @@ impl Vm {
             .iter()
             .filter_map(|d| d.borrow().next_deadline())
             .min()
-    }
-
-    /// What the exception loop the CPU reported is, and its likely cause.
-    fn diagnose_loop(&self) -> String {
-        let Some((e, n, before)) = self.cpu.exception_loop() else {
-            return "exception loop (no details)".to_string();
-        };
-        let mut out = format!(
-            "exception loop: {n} identical {}s in a row at pc 0x{:x} (ESR 0x{:x}{}) to vector 0x{:x} (VBAR_EL1 + 0x{:x}); likely cause: {}",
-            exception_class(e.esr),
-            e.ret,
-            e.esr,
-            e.far.map(|f| format!(", FAR 0x{f:x}")).unwrap_or_default(),
-            e.vector,
-            e.vector.wrapping_sub(e.vbar & !0x7ff),
-            self.loop_cause(&e)
-        );
-        if let Some(b) = before {
-            out.push_str(&format!(
-                "; before it: {} at pc 0x{:x} (ESR 0x{:x}), which {}",
-                exception_class(b.esr),
-                b.ret,
-                b.esr,
-                self.pc_place(b.ret)
-            ));
-        }
-        out
-    }
-
-    /// Why exception `e` keeps recurring, as far as the machine can tell.
-    fn loop_cause(&self, e: &a64::TakenException) -> String {
-        if e.ret >= e.vbar && e.ret < e.vbar.saturating_add(0x800) {
-            let vbar = format!("VBAR_EL1 0x{:x}", e.vbar);
-            return format!(
-                "the exception vector itself faults: {vbar} {}",
-                self.pc_place(e.vbar)
-            );
-        }
-        match self.pc_place(e.ret) {
-            p if p.starts_with("is in RAM") => {
-                "the handler returns to the faulting instruction without fixing its cause"
-                    .to_string()
-            }
-            p => format!("pc {p}"),
-        }
-    }
-
-    /// Where guest-physical `pa` lies, as a phrase that helps explain a fault there.
-    fn pc_place(&self, pa: u64) -> String {
-        let kernel = self.layout.kernel;
-        let file_end = kernel.base + self.kernel_file_len;
-        if pa >= file_end && pa < kernel.end() {
-            format!(
-                "lies past the end of the kernel file (loaded at 0x{:x}, 0x{:x} bytes of the 0x{:x} its header declares): the Image looks truncated",
-                kernel.base, self.kernel_file_len, kernel.size
-            )
-        } else if !self.machine.memory.address_in_range(GuestAddress(pa)) {
-            "is not RAM: nothing is loaded there (the kernel never set up its vectors, or jumped astray: a truncated or wrong Image?)".to_string()
-        } else if pa >= kernel.base && pa < file_end {
-            "is in RAM, inside the kernel".to_string()
-        } else {
-            "is in RAM, outside the kernel".to_string()
-        }
     }
 
     fn note_unsupported_call(&mut self, function: u64) {
@@ -645,9 +599,24 @@ impl Vm {
         }
     }
 
-    /// UNDEFINED instructions executed so far, all groups.
+    /// UNDEFINED instructions executed so far, all groups, all PEs.
     pub fn undefined_total(&self) -> u64 {
-        self.cpu.undefined_counts().iter().map(|(_, n)| n).sum()
+        self.pes
+            .iter()
+            .flat_map(|p| p.cpu.undefined_counts())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// UNDEFINED instructions per encoding group, summed over the PEs.
+    fn undefined_counts(&self) -> Vec<(&'static str, u64)> {
+        let mut out = self.pes[0].cpu.undefined_counts();
+        for p in &self.pes[1..] {
+            for (slot, (_, n)) in out.iter_mut().zip(p.cpu.undefined_counts()) {
+                slot.1 += n;
+            }
+        }
+        out
     }
 
     /// Runs like [`Vm::run`] in chunks of `chunk` instructions, calling `watch` between
@@ -671,86 +640,6 @@ impl Vm {
                 s.stop = stop;
                 return s;
             }
-        }
-    }
-
-    /// Runs until the guest powers off or `max_insns` instructions have retired.
-    pub fn run(&mut self, max_insns: u64) -> RunSummary {
-        let start = self.cpu.core.icount;
-        let stop = loop {
-            let done = self.cpu.core.icount - start;
-            if done >= max_insns {
-                break Stop::InsnLimit;
-            }
-            self.sync_devices();
-            let exit = self.cpu.run(SLICE.min(max_insns - done));
-            match exit {
-                Exit::Budget => {}
-                Exit::Idle { deadline } => {
-                    self.sync_devices();
-                    if self.machine.gic.borrow().irq_pending() {
-                        continue;
-                    }
-                    let next = [deadline, self.next_device_deadline()]
-                        .into_iter()
-                        .flatten()
-                        .min();
-                    if let Some((start, start_counter)) = self.realtime {
-                        self.idle_in_real_time(start, start_counter, next.unwrap_or(u64::MAX));
-                        if next.is_none() {
-                            // Back to the runner, which may have console input to deliver.
-                            break Stop::Yield;
-                        }
-                        continue;
-                    }
-                    match next {
-                        Some(t) => self.cpu.advance_counter_to(t),
-                        None => {
-                            break Stop::Hung {
-                                pc: self.cpu.core.regs.pc,
-                            }
-                        }
-                    }
-                }
-                // Firmware calls: PSCI over HVC or SMC (as the DT's `method` says), and
-                // the SMCCC services vendor kernels probe, which answer NOT_SUPPORTED.
-                Exit::Hvc(_) | Exit::Smc(_) => {
-                    let x = |i: u8| self.cpu.core.x(i);
-                    let function = x(0);
-                    match psci::call(function, [x(1), x(2), x(3)], self.machine.mpidr) {
-                        psci::Action::Return(v) => {
-                            if !psci::implements(function) {
-                                self.note_unsupported_call(function);
-                            }
-                            self.cpu.core.set_x(0, v as u64)
-                        }
-                        psci::Action::PowerOff => break Stop::PowerOff,
-                        psci::Action::Reset => break Stop::Reset,
-                    }
-                }
-                Exit::ExceptionLoop => break Stop::ExceptionLoop(self.diagnose_loop()),
-                Exit::Halted => {
-                    break Stop::Halted {
-                        pc: self.cpu.core.regs.pc,
-                    }
-                }
-                other => {
-                    break Stop::Fault(format!(
-                        "unexpected CPU exit {other:?} at pc 0x{:x}",
-                        self.cpu.core.regs.pc
-                    ))
-                }
-            }
-        };
-        self.sync_devices();
-        RunSummary {
-            stop,
-            insns: self.cpu.core.icount - start,
-            counter: self.cpu.core.counter(),
-            undefined: self.cpu.undefined_counts(),
-            unmapped: self.unmapped.borrow().clone(),
-            spurious_acks: self.machine.gic.borrow().spurious_acks(),
-            unsupported_calls: self.unsupported_calls.clone(),
         }
     }
 }

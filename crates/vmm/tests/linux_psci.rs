@@ -20,12 +20,10 @@ const ARM_SMCCC_VERSION_FUNC_ID: u32 = 0x8000_0000;
 const PSCI_0_2_TOS_UP_MIGRATE: i64 = 0;
 const PSCI_0_2_TOS_UP_NO_MIGRATE: i64 = 1;
 const PSCI_0_2_TOS_MP: i64 = 2;
-/// The boot PE's MPIDR affinity (heap-soc's cpu@0 reg).
-const MPIDR: u64 = 0;
 
 /// invoke_psci_fn as __invoke_psci_fn_hvc: x0 comes back as an int.
 fn invoke(f: u64, a1: u64) -> i64 {
-    match call(f, [a1, 0, 0], MPIDR) {
+    match call(f, [a1, 0, 0]) {
         Action::Return(v) => i64::from(v as i32),
         other => panic!("0x{f:x} ended the run: {other:?}"),
     }
@@ -36,7 +34,7 @@ fn psci_features(id: u32) -> i64 {
 }
 
 #[test]
-fn psci_probe_sees_a_1_x_firmware_with_smccc_1_0_and_nothing_optional() {
+fn psci_probe_sees_a_1_x_firmware_with_smccc_1_0_and_cpu_suspend() {
     let ver = invoke(PSCI_0_2_FN_PSCI_VERSION, 0) as u32;
     let (major, minor) = (ver >> 16, ver & 0xffff);
     assert!(
@@ -57,7 +55,6 @@ fn psci_probe_sees_a_1_x_firmware_with_smccc_1_0_and_nothing_optional() {
     // psci_init_cpu_suspend, psci_init_system_suspend, psci_init_system_reset2,
     // psci_init_system_off2: each feature is used only if not NOT_SUPPORTED.
     for f in [
-        PSCI_0_2_FN64_CPU_SUSPEND,
         PSCI_1_0_FN64_SYSTEM_SUSPEND,
         PSCI_1_1_FN64_SYSTEM_RESET2,
         PSCI_1_3_FN64_SYSTEM_OFF2,
@@ -70,11 +67,13 @@ fn psci_probe_sees_a_1_x_firmware_with_smccc_1_0_and_nothing_optional() {
         // ... and calling one anyway must not pretend to work.
         assert_eq!(invoke(u64::from(f), 0), NOT_SUPPORTED);
     }
-    // The mandatory functions are listed.
+    // The mandatory functions are listed, and CPU_SUSPEND (original power_state format:
+    // feature flags 0).
     for f in [
         PSCI_0_2_FN_SYSTEM_OFF,
         PSCI_0_2_FN_SYSTEM_RESET,
         PSCI_0_2_FN_PSCI_VERSION,
+        u64::from(PSCI_0_2_FN64_CPU_SUSPEND),
     ] {
         assert_eq!(psci_features(f as u32), 0, "0x{f:x}");
     }
@@ -86,9 +85,9 @@ fn psci_probe_sees_a_1_x_firmware_with_smccc_1_0_and_nothing_optional() {
 fn poweroff_and_restart_end_the_run() {
     // psci_sys_poweroff
     assert_eq!(
-        call(PSCI_0_2_FN_SYSTEM_OFF, [0; 3], MPIDR),
+        call(PSCI_0_2_FN_SYSTEM_OFF, [0; 3]),
         Action::PowerOff
     );
     // psci_sys_reset without SYSTEM_RESET2 support: SYSTEM_RESET.
-    assert_eq!(call(PSCI_0_2_FN_SYSTEM_RESET, [0; 3], MPIDR), Action::Reset);
+    assert_eq!(call(PSCI_0_2_FN_SYSTEM_RESET, [0; 3]), Action::Reset);
 }

@@ -421,11 +421,50 @@ fn wfi(c: &mut Core, _: &Op) -> Step {
     Err(Flow::End)
 }
 
-/// Build the HINT space: WFI, everything else (YIELD, WFE, SEV, BTI, PAC
-/// hints, CSDB...) executes as NOP.
+/// WFE: with the event register set, clear it and go on; else, on a PE that shares the
+/// machine, let the others run first ([`Exit::Yield`]); alone, a NOP (nothing but an
+/// interrupt could set the event, and the loop around a WFE rechecks its condition).
+fn wfe(c: &mut Core, _: &Op) -> Step {
+    if c.event {
+        c.event = false;
+        return Ok(());
+    }
+    if !c.multi_pe || c.user_mode {
+        return Ok(());
+    }
+    c.regs.pc = c.regs.pc.wrapping_add(4);
+    c.exit = Some(Exit::Yield);
+    Err(Flow::End)
+}
+
+/// SEV: an event for every PE (the embedder sets the others').
+fn sev(c: &mut Core, _: &Op) -> Step {
+    c.event = true;
+    if !c.multi_pe || c.user_mode {
+        return Ok(());
+    }
+    c.regs.pc = c.regs.pc.wrapping_add(4);
+    c.exit = Some(Exit::Sev);
+    Err(Flow::End)
+}
+
+/// SEVL: an event for this PE only.
+fn sevl(c: &mut Core, _: &Op) -> Step {
+    c.event = true;
+    Ok(())
+}
+
+/// Build the HINT space: WFI, WFE, SEV, SEVL; everything else (YIELD, BTI, PAC hints,
+/// CSDB...) executes as NOP.
 pub fn build_hint(f: &Fields) -> Option<Op> {
     let n = (f.get("crm") << 3) | f.get("op2");
-    Some(Op::new(if n == 3 { wfi } else { nop }))
+    Some(Op::new(match n {
+        2 => wfe,
+        3 => wfi,
+        4 => sev,
+        5 => sevl,
+        _ => nop,
+    }))
 }
 
 fn isb(c: &mut Core, _: &Op) -> Step {
@@ -497,19 +536,26 @@ fn ic_ivau(c: &mut Core, op: &Op) -> Step {
     let va = c.x(op.rd) & !63;
     let el = c.regs.pstate.el;
     match c.translate(va, AccessKind::Read, el) {
-        Ok(t) => c.queue_inval(t.pa, 64),
+        Ok(t) => {
+            c.queue_inval(t.pa, 64);
+            // IC IVAU is broadcast to the inner shareable domain.
+            c.broadcast(crate::cpu::Shootdown::Code(t.pa, 64));
+        }
         Err(f) => return Err(c.data_abort(va, f.status(), true, true)),
     }
     c.regs.pc = c.regs.pc.wrapping_add(4);
     Err(Flow::End)
 }
 
-fn ic_iallu(c: &mut Core, _: &Op) -> Step {
+fn ic_iallu(c: &mut Core, op: &Op) -> Step {
     if c.regs.pstate.el == 0 {
         return Err(c.undefined());
     }
     c.inval_all = true;
     c.attention = true;
+    if op.aux == 1 {
+        c.broadcast(crate::cpu::Shootdown::CodeAll); // IC IALLUIS
+    }
     c.regs.pc = c.regs.pc.wrapping_add(4);
     Err(Flow::End)
 }
@@ -522,16 +568,22 @@ fn el1_only(c: &mut Core) -> Result<(), Flow> {
     }
 }
 
-fn tlbi_all(c: &mut Core, _: &Op) -> Step {
+fn tlbi_all(c: &mut Core, op: &Op) -> Step {
     el1_only(c)?;
     c.tlb.flush_all();
+    if op.aux == 3 {
+        c.broadcast(crate::cpu::Shootdown::TlbAll);
+    }
     c.regs.pc = c.regs.pc.wrapping_add(4);
     Err(Flow::End)
 }
 
-fn tlbi_asid(c: &mut Core, _: &Op) -> Step {
+fn tlbi_asid(c: &mut Core, op: &Op) -> Step {
     el1_only(c)?;
     c.tlb.flush_non_global();
+    if op.aux == 3 {
+        c.broadcast(crate::cpu::Shootdown::TlbNonGlobal);
+    }
     c.regs.pc = c.regs.pc.wrapping_add(4);
     Err(Flow::End)
 }
@@ -541,6 +593,9 @@ fn tlbi_va(c: &mut Core, op: &Op) -> Step {
     // Xt<43:0> holds VA<55:12>.
     let va = (c.x(op.rd) & 0xfff_ffff_ffff) << 12;
     c.tlb.flush_va(va);
+    if op.aux == 3 {
+        c.broadcast(crate::cpu::Shootdown::TlbVa(va));
+    }
     c.regs.pc = c.regs.pc.wrapping_add(4);
     Err(Flow::End)
 }
@@ -590,9 +645,11 @@ pub fn build_sys(f: &Fields) -> Option<Op> {
         }
         _ => return None,
     };
+    // aux: CRm, which tells the inner-shareable (broadcast) forms: TLBI CRm 3, IC CRm 1.
     Some(Op {
         rd: r_zr(f.get("rt")),
         imm: u64::from(sys_iss(f.word)),
+        aux: f.get("crm"),
         ..Op::new(h)
     })
 }
