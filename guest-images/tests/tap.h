@@ -50,7 +50,7 @@ static void diag(const char *fmt, ...)
 	printf("\n");
 }
 
-static const char *size_str(uint64_t n, char *buf, size_t len)
+static inline const char *size_str(uint64_t n, char *buf, size_t len)
 {
 	if (n >= (1 << 20) && n % (1 << 20) == 0)
 		snprintf(buf, len, "%llu MiB", (unsigned long long)(n >> 20));

@@ -84,10 +84,7 @@ fn psci_probe_sees_a_1_x_firmware_with_smccc_1_0_and_cpu_suspend() {
 #[test]
 fn poweroff_and_restart_end_the_run() {
     // psci_sys_poweroff
-    assert_eq!(
-        call(PSCI_0_2_FN_SYSTEM_OFF, [0; 3]),
-        Action::PowerOff
-    );
+    assert_eq!(call(PSCI_0_2_FN_SYSTEM_OFF, [0; 3]), Action::PowerOff);
     // psci_sys_reset without SYSTEM_RESET2 support: SYSTEM_RESET.
     assert_eq!(call(PSCI_0_2_FN_SYSTEM_RESET, [0; 3]), Action::Reset);
 }

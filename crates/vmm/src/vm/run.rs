@@ -87,7 +87,12 @@ impl Vm {
                 return Turn::Skipped
             }
         }
-        let multi = self.pes.len() > 1;
+        let multi = self
+            .pes
+            .iter()
+            .filter(|p| p.state != PeState::Excluded)
+            .count()
+            > 1;
         if multi {
             self.pes[k].cpu.advance_counter_to(now);
             self.machine.gic.borrow_mut().set_current_pe(k);
@@ -215,8 +220,9 @@ impl Vm {
                 p.state = PeState::Running;
                 psci::SUCCESS
             }
-            // Beyond --smp, or a spin-table CPU that PSCI does not own.
-            PeState::Excluded | PeState::Parked { .. } => psci::DENIED,
+            // Beyond --smp, or a spin-table CPU that PSCI does not own: to PSCI (DEN0022,
+            // CPU_ON's return codes) not a CPU it can power.
+            PeState::Excluded | PeState::Parked { .. } => psci::INVALID_PARAMETERS,
             _ => psci::ALREADY_ON,
         }
     }
