@@ -240,6 +240,8 @@ pub mod sctlr {
     pub const UCT: u64 = 1 << 15;
     /// EL0 WFI is not trapped.
     pub const NTWI: u64 = 1 << 16;
+    /// EL0 WFE is not trapped.
+    pub const NTWE: u64 = 1 << 18;
     /// Write permission implies XN.
     pub const WXN: u64 = 1 << 19;
     /// EL0 cache maintenance by VA allowed.

@@ -668,3 +668,33 @@ fn unknown_el1_system_registers_go_to_the_embedder() {
     assert_eq!(cpu.core.regs.x[0], 0xf0);
     drop(cpu);
 }
+
+#[test]
+fn el0_wfe_that_would_wait_traps_unless_sctlr_ntwe() {
+    let mut m = Machine::new();
+    let wfe = 0xd503_205f;
+    m.put(CODE, &[wfe, SVC_42]);
+    m.mmu_on(0);
+    m.page(0x1000, CODE | PAGE | AF | AP_EL0 | AP_RO);
+    m.cpu.core.sys.sctlr = 1;
+    m.cpu.core.event = false;
+    m.enter_el0();
+    assert_eq!(m.run_at(0x1000), EL0_SYNC);
+    assert_eq!(
+        m.esr(),
+        (0x01 << 26) | (1 << 25) | (1 << 24) | (0xe << 20) | 1
+    );
+    assert_eq!(m.cpu.core.sys.elr, 0x1000, "the trapped WFE is re-executed");
+    // The event register set: the WFE completes at once and does not trap.
+    m.cpu.core.event = true;
+    m.enter_el0();
+    m.cpu.core.regs.pstate.daif = 0;
+    assert_eq!(m.run_at(0x1000), EL0_SYNC);
+    assert_eq!(m.esr() >> 26, 0x15, "WFE ran, then the SVC");
+    // nTWE set: not trapped.
+    m.cpu.core.sys.sctlr = 1 | (1 << 18);
+    m.enter_el0();
+    m.cpu.core.regs.pstate.daif = 0;
+    assert_eq!(m.run_at(0x1000), EL0_SYNC);
+    assert_eq!(m.esr() >> 26, 0x15, "WFE ran, then the SVC");
+}

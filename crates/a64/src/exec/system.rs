@@ -429,7 +429,20 @@ fn wfe(c: &mut Core, _: &Op) -> Step {
         c.event = false;
         return Ok(());
     }
-    if !c.multi_pe || c.user_mode {
+    if c.user_mode {
+        return Ok(());
+    }
+    // SCTLR_EL1.nTWE clear: an EL0 WFE that would wait traps to EL1 (ISS TI = 0b01: WFE).
+    if c.regs.pstate.el == 0 && c.sys.sctlr & sctlr::NTWE == 0 {
+        let pc = c.regs.pc;
+        return Err(c.take_sync(SyncException {
+            ec: ec::WFX,
+            iss: crate::exception::ISS_CV_AL | 1,
+            far: None,
+            ret: pc,
+        }));
+    }
+    if !c.multi_pe {
         return Ok(());
     }
     c.regs.pc = c.regs.pc.wrapping_add(4);

@@ -91,6 +91,9 @@ impl Gic {
         let pe = self.cur;
         match off {
             0x000 => self.gicd_ctlr = v & 3,
+            // GICD_ISPENDR0/ICPENDR0: the SGI bits are write-ignored on GICv2 (the pending
+            // state of an SGI is per source, set through GICD_SPENDSGIRn).
+            0x200 | 0x280 => self.irq_reg_write(pe, off, 0, v & !0xffff),
             0x080..=0x03fc => {
                 self.irq_reg_write(pe, off & !0x7f, ((off & 0x7f) / 4) as u32 * 32, v)
             }
@@ -103,7 +106,7 @@ impl Gic {
             0xf00 => self.send_sgi_v2(v),
             0xf10..=0xf1c | 0xf20..=0xf2c => {
                 let first = ((off & 0xf) / 4 * 4) as usize;
-                let set = off < 0xf20;
+                let set = off >= 0xf20; // GICD_CPENDSGIRn at 0xf10, GICD_SPENDSGIRn at 0xf20
                 let p = &mut self.pes[pe];
                 for k in 0..4 {
                     let sources = (v >> (8 * k)) as u8;
