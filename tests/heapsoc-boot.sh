@@ -20,7 +20,10 @@
 #      area must hold the kselftest's 32 x 1 MiB) and with RAM and a pool above 4 GiB (the PL111,
 #      a 32-bit DMA master, bounces or refuses what lies there);
 #  12. a board whose console is a DesignWare 16550 (reg-shift 2, 32-bit registers) boots with
-#      the 8250_dw driver on heapsoc's 16550 model as ttyS0.
+#      the 8250_dw driver on heapsoc's 16550 model as ttyS0;
+#  13. the reference board with 4 CPUs (device-trees/heap-soc-smp4.dts) brings all 4 online, the
+#      kselftest, the placement test and the stress test (every CPU on every heap at once) pass,
+#      and a second run is byte-identical.
 # Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -190,4 +193,24 @@ grep -q 'ttyS0 MMIO32:0x0000000009010000 .* is a 16550A' "$WORK/uart16550.out" |
 	fail "the guest's 8250 driver did not find a 16550A"
 grep -q '^HEAPSOC-EXIT: 0' "$WORK/uart16550.out" || fail "no HEAPSOC-EXIT through the 16550 console"
 echo "heapsoc-boot: DesignWare 16550 console: $(grep -m1 -o 'ttyS0 MMIO32.*' "$WORK/uart16550.out")"
+run smp4 --dtb device-trees/heap-soc-smp4.dts
+[ "$(cat "$WORK/smp4.rc")" = 0 ] || fail "the 4-CPU board: heapsoc test exited $(cat "$WORK/smp4.rc")"
+tr -d '\r' <"$WORK/smp4.out" >"$WORK/smp4.txt" # the console's line ends are CRLF
+grep -q '^# heapsoc-cpus: 0-3$' "$WORK/smp4.txt" || fail "the 4-CPU board: the guest did not bring CPUs 0-3 online"
+grep -q 'CPUs: 4 online' "$WORK/smp4.err" || fail "the 4-CPU board: heapsoc did not report 4 CPUs online"
+grep -q 'Totals: pass:[0-9]* fail:0' "$WORK/smp4.out" || fail "the 4-CPU board: kselftest failed"
+for prog in heap-placement heap-stress; do
+	grep -q "^ok [0-9]* selftests: heapsoc: $prog\$" "$WORK/smp4.txt" || fail "the 4-CPU board: $prog failed"
+done
+heaps=$(grep -m1 '^# heapsoc-heaps:' "$WORK/smp4.txt" | wc -w)
+heaps=$((heaps - 2))
+stressed=$(grep -c '^# ok [0-9]* - heap .*: 4 CPUs x [0-9]* rounds$' "$WORK/smp4.txt" || true)
+[ "$heaps" -gt 0 ] && [ "$stressed" = "$heaps" ] || fail "the 4-CPU board: $stressed of $heaps heaps stressed from 4 CPUs"
+grep -q '^verdict: pass' "$WORK/smp4.err" || fail "the 4-CPU board: placement verdict did not pass"
+run smp4-again --dtb device-trees/heap-soc-smp4.dts
+cmp -s "$WORK/smp4.out" "$WORK/smp4-again.out" || fail "the 4-CPU board: console output differs between two identical runs"
+a=$(grep -m1 -o 'after [0-9]* [a-z ]*instructions' "$WORK/smp4.err")
+b=$(grep -m1 -o 'after [0-9]* [a-z ]*instructions' "$WORK/smp4-again.err")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "the 4-CPU board: instruction counts differ: $a vs $b"
+echo "heapsoc-boot: 4 CPUs online, kselftest $(grep -m1 -o 'pass:[0-9]* fail:[0-9]*' "$WORK/smp4.out"), $stressed heaps stressed from every CPU, deterministic: identical console and $a"
 echo "heapsoc-boot: PASS"

@@ -188,32 +188,36 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut injected = args.inject.is_empty();
     let mut seen = 0usize;
-    let summary = vm.run_watched(args.max_insns, INTERACTIVE_CHUNK, |vm| {
-        if !injected {
-            injected = inject_when_ready(vm, &loaded.board, &console.text(), &args.inject);
-        }
-        if let Some(stop) = watch(vm, &new_console(&console, &mut seen)) {
-            return Some(stop);
-        }
-        for msg in input.try_iter() {
-            match msg {
-                HostInput::Bytes(b) => pending.extend(b),
-                HostInput::Quit => {
-                    return Some(vmm::vm::Stop::Aborted(
-                        "ended by the user (Ctrl-A x)".to_string(),
-                    ))
+    let summary = vm.run_watched(
+        args.max_insns,
+        INTERACTIVE_CHUNK.min(watch_chunk(&args.inject)),
+        |vm| {
+            if !injected {
+                injected = inject_when_ready(vm, &loaded.board, &console.text(), &args.inject);
+            }
+            if let Some(stop) = watch(vm, &new_console(&console, &mut seen)) {
+                return Some(stop);
+            }
+            for msg in input.try_iter() {
+                match msg {
+                    HostInput::Bytes(b) => pending.extend(b),
+                    HostInput::Quit => {
+                        return Some(vmm::vm::Stop::Aborted(
+                            "ended by the user (Ctrl-A x)".to_string(),
+                        ))
+                    }
                 }
             }
-        }
-        if let Some(uart) = &vm.machine().console {
-            let mut uart = uart.borrow_mut();
-            if uart.accepting_input() {
-                let taken = uart.receive(&pending);
-                pending.drain(..taken);
+            if let Some(uart) = &vm.machine().console {
+                let mut uart = uart.borrow_mut();
+                if uart.accepting_input() {
+                    let taken = uart.receive(&pending);
+                    pending.drain(..taken);
+                }
             }
-        }
-        None
-    });
+            None
+        },
+    );
     drop(raw);
     print_summary(&summary, started.elapsed());
     report_touched(&vm);
@@ -358,7 +362,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut seen = 0usize;
     let mut injected = args.run.inject.is_empty();
-    let summary = vm.run_watched(args.run.max_insns, WATCH_CHUNK, |vm| {
+    let summary = vm.run_watched(args.run.max_insns, watch_chunk(&args.run.inject), |vm| {
         if !injected {
             injected = inject_when_ready(vm, board, &console.text(), &args.run.inject);
         }
@@ -648,6 +652,19 @@ impl Drop for RawTerminal {
 
 /// Guest instructions between checks of the console and the UNDEFINED counters.
 const WATCH_CHUNK: u64 = 20_000_000;
+/// The same while memory errors wait to be injected: they go in within this many
+/// instructions of "Run /init", long before a short plan powers off (a guest running /init
+/// `plan none` lives a few million more).
+const INJECT_CHUNK: u64 = 200_000;
+
+/// How often the runner looks at the guest.
+fn watch_chunk(injections: &[crate::cli::Injection]) -> u64 {
+    if injections.is_empty() {
+        WATCH_CHUNK
+    } else {
+        INJECT_CHUNK
+    }
+}
 /// More UNDEFINED instructions than this is a storm: something the guest needs is missing.
 const UNDEFINED_STORM: u64 = 100_000;
 
