@@ -5,8 +5,8 @@
 # (`heapsoc test --plan selftest`), given `--memory 2G` only when its tree has no RAM (the
 # bootloader fills /memory in on hardware). Checked for each: exit status 0, the kselftest's
 # "Totals: pass:N fail:0" with N > 0, the heaps the guest found equal to those predicted from
-# the DT, a console (the board's own UART or the virtio-console heapsoc adds, with the reason),
-# and a placement verdict. The boards come from many vendors on purpose: heapsoc is built for
+# the DT, every CPU the DT declares online in the guest, a console (the board's own UART or the
+# virtio-console heapsoc adds, with the reason), and a placement verdict. The boards come from many vendors on purpose: heapsoc is built for
 # the class of boards (PSCI over SMC or spin-table, GICv2/v3 with 3 or 4 interrupt cells,
 # interrupt maps, vendor UARTs with SoC clocks), not for this list.
 #
@@ -53,6 +53,10 @@ for b in "${BOARDS[@]}"; do
 	*) why="${why:+$why; }kselftest ${totals:-printed no Totals}" ;; esac
 	grep -q '^heapsoc: heaps: the guest has the' "$WORK/$name.err" ||
 		why="${why:+$why; }heaps differ from the prediction"
+	cpus=$(sed -n 's/^heapsoc: CPUs: \([0-9]*\) online .* of \([0-9]*\) started$/\1 \2/p' "$WORK/$name.err")
+	# shellcheck disable=SC2086 # two numbers
+	set -- $cpus
+	[ -n "$cpus" ] && [ "$1" = "$2" ] || why="${why:+$why; }CPUs online: ${cpus:-none reported} (online, started)"
 	grep -q '^heapsoc: console: ' "$WORK/$name.err" || why="${why:+$why; }no console"
 	grep -q '^verdict: ' "$WORK/$name.err" || why="${why:+$why; }no placement verdict"
 	console=$(sed -n 's/^heapsoc: console: //p' "$WORK/$name.err" | cut -c1-90)
@@ -61,7 +65,7 @@ for b in "${BOARDS[@]}"; do
 		tail -n 15 "$WORK/$name.err" | sed 's/^/    /' >&2
 		failed=$((failed + 1))
 	else
-		echo "vendor-boards: $b${mem[*]:+ (${mem[*]})}: $totals; console $console"
+		echo "vendor-boards: $b${mem[*]:+ (${mem[*]})}: $totals; $1 CPUs online; console $console"
 	fi
 done
 [ "$failed" = 0 ] || fail "$failed of ${#BOARDS[@]} boards"

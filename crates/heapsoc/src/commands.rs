@@ -399,7 +399,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
             vm.machine().dma.ledger.borrow().unrecorded()
         );
     }
-    let mut run_failures = failures_of(&summary, &text, board);
+    let mut run_failures = failures_of(&summary, &text, board, &vm.where_cpus_are());
     if let Some(problem) = compare_heaps(board, &vm, &text) {
         run_failures.push(("heaps".to_string(), problem));
     }
@@ -823,6 +823,7 @@ fn failures_of(
     summary: &vmm::vm::RunSummary,
     console: &str,
     board: &board::Board,
+    cpus: &[String],
 ) -> Vec<(String, String)> {
     if clean_end(&summary.stop, board) {
         return Vec::new();
@@ -832,8 +833,9 @@ fn failures_of(
     vec![(
         "run".to_string(),
         format!(
-            "the guest did not power off: {}; last console lines:\n{tail}",
-            summary.stop
+            "the guest did not power off: {}; the CPUs: {}; last console lines:\n{tail}",
+            summary.stop,
+            cpus.join("; ")
         ),
     )]
 }

@@ -70,8 +70,9 @@ pub enum Stop {
     Fault(String),
     /// The runner's watch stopped it (a kernel panic on the console, an UNDEFINED storm).
     Aborted(String),
-    /// The PE halted: `b .` with IRQs masked (a kernel that has nothing left to do and no
-    /// firmware to power the board off: boards without PSCI end this way).
+    /// Every PE stopped for good with IRQs masked (`b .`, or WFI with nothing left to wake
+    /// it): a kernel that has nothing left to do and no firmware to power the board off;
+    /// boards without PSCI end this way. `pc`: the first PE's.
     Halted { pc: u64 },
     /// The guest took the same synchronous exception over and over without progress;
     /// the message names the PC, the vector and the likely cause.
@@ -91,7 +92,7 @@ impl std::fmt::Display for Stop {
             ),
             Stop::Halted { pc } => write!(
                 f,
-                "halted: the CPU loops at pc 0x{pc:x} with interrupts masked (no PSCI to power off)"
+                "halted: the CPUs stopped with interrupts masked, the first at pc 0x{pc:x} (no PSCI to power off)"
             ),
             Stop::Fault(m) | Stop::Aborted(m) | Stop::ExceptionLoop(m) => f.write_str(m),
         }

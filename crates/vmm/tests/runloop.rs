@@ -110,3 +110,44 @@ fn a_kernel_whose_vectors_fault_stops_as_an_exception_loop() {
     assert!(why.contains("VBAR_EL1 0x0 is not RAM"), "{why}");
     assert!(why.contains("UNDEFINED instruction at pc"), "{why}");
 }
+
+/// A raw Image whose words from offset 64 are `code` (the header's first word branches
+/// there).
+fn raw_image(code: &[u32]) -> Vec<u8> {
+    let mut kernel = vec![0u8; 0x1000];
+    kernel[..4].copy_from_slice(&0x1400_0010u32.to_le_bytes()); // b .+64
+    kernel[16..24].copy_from_slice(&0x1_0000u64.to_le_bytes()); // image_size
+    kernel[24..32].copy_from_slice(&0xau64.to_le_bytes()); // flags
+    kernel[56..60].copy_from_slice(&0x644d_5241u32.to_le_bytes()); // "ARM\x64"
+    for (i, w) in code.iter().enumerate() {
+        kernel[64 + 4 * i..68 + 4 * i].copy_from_slice(&w.to_le_bytes());
+    }
+    kernel
+}
+
+const WFI: u32 = 0xd503_207f;
+const B_BACK: u32 = 0x17ff_ffff; // b .-4
+const IRQS_ON: u32 = 0xd503_42ff; // msr daifclr, #2
+
+#[test]
+fn waiting_with_interrupts_masked_and_nothing_to_wake_is_a_halt() {
+    // What machine_halt and cpu_park_loop do on a board without PSCI.
+    let (mut vm, _) = boot(&raw_image(&[WFI, B_BACK]));
+    let s = vm.run(1_000_000);
+    let Stop::Halted { pc } = s.stop else {
+        panic!("stopped with {:?}", s.stop)
+    };
+    assert_eq!(pc & 0xfff, 68, "past the WFI at 64");
+    assert!(s.insns < 10, "{} instructions", s.insns);
+}
+
+#[test]
+fn waiting_for_an_interrupt_that_cannot_come_is_a_hang() {
+    let (mut vm, _) = boot(&raw_image(&[IRQS_ON, WFI, B_BACK]));
+    let s = vm.run(1_000_000);
+    let Stop::Hung { pc } = s.stop else {
+        panic!("stopped with {:?}", s.stop)
+    };
+    assert_eq!(pc & 0xfff, 72, "past the WFI at 68");
+    assert!(s.insns < 10, "{} instructions", s.insns);
+}

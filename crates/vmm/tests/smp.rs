@@ -228,3 +228,31 @@ fn with_smp_2_only_cpu1_starts() {
         ]
     );
 }
+
+#[test]
+fn a_timer_register_write_does_not_end_the_writers_quantum() {
+    let b = heap_soc_smp4();
+    let console = devices::console::Capture::new(false);
+    let mut vm = Vm::boot(
+        &b.board,
+        &b.tree,
+        ("timer-writes Image", &image("timer-writes")),
+        None,
+        Box::new(console),
+        VmConfig::default(),
+    )
+    .expect("boot");
+    let s = vm.run(50_000_000);
+    assert_eq!(s.stop, Stop::PowerOff);
+    let elapsed: u64 = vm
+        .machine()
+        .memory
+        .read_obj(GuestAddress(vm.layout.kernel.base + 0x800))
+        .expect("RAM");
+    // About 3 instructions per write; ending the turn at each write would let CPU1 run a
+    // whole quantum in between (200 x 20,000 ticks).
+    assert!(
+        (600..2_000).contains(&elapsed),
+        "200 timer writes took {elapsed} ticks of guest time"
+    );
+}

@@ -87,3 +87,28 @@ impl Vm {
         }
     }
 }
+
+impl Vm {
+    /// Where every PE is, one line each (`/cpus/cpu@1: running at pc 0x... (EL1)`), for a
+    /// run that did not end cleanly.
+    pub fn where_cpus_are(&self) -> Vec<String> {
+        self.pes
+            .iter()
+            .map(|p| {
+                let r = &p.cpu.core.regs;
+                let at = format!("at pc 0x{:x} (EL{})", r.pc, r.pstate.el);
+                let what = match p.state {
+                    super::PeState::Running => format!("running {at}"),
+                    super::PeState::Idle { .. } => format!("waiting (WFI) {at}"),
+                    super::PeState::Halted => format!("halted {at}"),
+                    super::PeState::Off => "off (never started, or CPU_OFF)".to_string(),
+                    super::PeState::Parked { release } => format!(
+                        "parked: spin-table, the kernel has not released it (cpu-release-addr 0x{release:x})"
+                    ),
+                    super::PeState::Excluded => "not started (--smp)".to_string(),
+                };
+                format!("{}: {what}", p.node)
+            })
+            .collect()
+    }
+}

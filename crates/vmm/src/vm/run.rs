@@ -98,7 +98,22 @@ impl Vm {
             self.machine.gic.borrow_mut().set_current_pe(k);
             self.sync_timers(k);
         }
-        let exit = self.pes[k].cpu.run(budget);
+        let start = self.pes[k].cpu.core.icount;
+        let exit = loop {
+            let used = self.pes[k].cpu.core.icount - start;
+            let exit = self.pes[k].cpu.run(budget - used);
+            // A timer register write or a reached deadline ends `run` early: update the
+            // PE's timer interrupts and go on with its quantum. Ending the turn there
+            // instead would cost the PE the rest of the round's guest time for every
+            // timer write, and a kernel whose tick handler writes the timer more often
+            // than rounds fit in a tick period (a board with a slow counter) would never
+            // finish one.
+            if multi && exit == Exit::Budget && self.pes[k].cpu.core.icount - start < budget {
+                self.sync_timers(k);
+                continue;
+            }
+            break exit;
+        };
         let outcome = self.after(k, exit);
         if multi {
             // What the others must see before they run again.
@@ -281,9 +296,23 @@ impl Vm {
                 }
                 None
             }
-            None => Some(Stop::Hung {
-                pc: self.pes[0].cpu.core.regs.pc,
-            }),
+            None => {
+                let pc = self.pes[0].cpu.core.regs.pc;
+                // Nothing can ever wake them. With IRQs masked on every waiting PE the
+                // kernel stopped them itself (machine_halt and cpu_park_loop on a board
+                // without PSCI): a halt. With IRQs on, a PE waits for an interrupt that
+                // will never come: a hang.
+                let masked = self
+                    .pes
+                    .iter()
+                    .filter(|p| matches!(p.state, PeState::Idle { .. }))
+                    .all(|p| p.cpu.core.regs.pstate.daif & a64::state::DAIF_I != 0);
+                Some(if masked {
+                    Stop::Halted { pc }
+                } else {
+                    Stop::Hung { pc }
+                })
+            }
         }
     }
 }
