@@ -4,57 +4,13 @@
 //! time, no spurious acknowledge, PSCI SYSTEM_OFF. Also: a kernel whose vectors fault stops
 //! as an exception loop, not after its instruction budget.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+use common::image;
 
 use vmm::vm::{Stop, Vm, VmConfig};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn heap_soc() -> board::Loaded {
-    board::load(
-        &repo().join("device-trees/heap-soc.dts"),
-        &board::SourceOptions::default(),
-    )
-    .expect("heap-soc.dts")
-}
-
-/// Assembles tests/guest/NAME.S into a flat Image with the cross binutils
-/// (tests/host-deps.sh installs them).
-fn image(name: &str) -> Vec<u8> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/guest/{name}.S"));
-    let (o, elf, bin) = (
-        dir.path().join("k.o"),
-        dir.path().join("k"),
-        dir.path().join("Image"),
-    );
-    let run = |cmd: &mut Command| {
-        let out = cmd.output().unwrap_or_else(|e| {
-            panic!("{cmd:?}: {e} (the cross binutils come from tests/host-deps.sh)")
-        });
-        assert!(
-            out.status.success(),
-            "{cmd:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(Command::new("aarch64-linux-gnu-as")
-        .arg(&src)
-        .arg("-o")
-        .arg(&o));
-    run(Command::new("aarch64-linux-gnu-ld")
-        .arg("-Ttext=0")
-        .arg("-o")
-        .arg(&elf)
-        .arg(&o));
-    run(Command::new("aarch64-linux-gnu-objcopy")
-        .args(["-O", "binary"])
-        .arg(&elf)
-        .arg(&bin));
-    std::fs::read(bin).expect("Image")
+    common::board("heap-soc.dts")
 }
 
 fn boot(kernel: &[u8]) -> (Vm, devices::console::Capture) {

@@ -8,58 +8,14 @@
 //! run; a second run is the same to the instruction. With `--smp` below the DT's CPU count,
 //! CPU_ON of an excluded CPU answers INVALID_PARAMETERS and the CPU stays OFF.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+use common::image;
 
 use vm_memory::{Bytes, GuestAddress};
 use vmm::vm::{PeState, RunSummary, Stop, Vm, VmConfig};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn heap_soc_smp4() -> board::Loaded {
-    board::load(
-        &repo().join("device-trees/heap-soc-smp4.dts"),
-        &board::SourceOptions::default(),
-    )
-    .expect("heap-soc-smp4.dts")
-}
-
-/// Assembles tests/guest/NAME.S into a flat Image with the cross binutils
-/// (tests/host-deps.sh installs them).
-fn image(name: &str) -> Vec<u8> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/guest/{name}.S"));
-    let (o, elf, bin) = (
-        dir.path().join("k.o"),
-        dir.path().join("k"),
-        dir.path().join("Image"),
-    );
-    let run = |cmd: &mut Command| {
-        let out = cmd.output().unwrap_or_else(|e| {
-            panic!("{cmd:?}: {e} (the cross binutils come from tests/host-deps.sh)")
-        });
-        assert!(
-            out.status.success(),
-            "{cmd:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(Command::new("aarch64-linux-gnu-as")
-        .arg(&src)
-        .arg("-o")
-        .arg(&o));
-    run(Command::new("aarch64-linux-gnu-ld")
-        .arg("-Ttext=0")
-        .arg("-o")
-        .arg(&elf)
-        .arg(&o));
-    run(Command::new("aarch64-linux-gnu-objcopy")
-        .args(["-O", "binary"])
-        .arg(&elf)
-        .arg(&bin));
-    std::fs::read(bin).expect("Image")
+    common::board("heap-soc-smp4.dts")
 }
 
 /// The Image's `data` page (smp.S DATA_OFFSET): counter, done, ack[4], retries[4], go,
