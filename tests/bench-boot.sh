@@ -4,7 +4,8 @@
 # kselftest; all = every guest test), host wall time and guest instructions of
 #   qemu-system-aarch64 (TCG, same kernel, initramfs and board; tests/qemu-reference.sh)
 #   heapsoc (its own interpreter; `heapsoc test`)
-# and the ratio. Not a test: it prints figures. Usage: tests/bench-boot.sh [RUNS] (default 3,
+# and the ratio; then the cost of SMP: plan all on the reference board with 1 CPU and on its
+# 4-CPU variant (device-trees/heap-soc-smp4.dts), heapsoc alone. Not a test: it prints figures. Usage: tests/bench-boot.sh [RUNS] (default 3,
 # best wall time of the runs is reported).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,3 +39,15 @@ done
 echo "(ratio = heapsoc wall / QEMU wall; below 1 means heapsoc is faster. QEMU's guest clock is"
 echo " the host's, heapsoc's is virtual: plan all holds frames on screen for seconds of guest time,"
 echo " which costs QEMU wall time and heapsoc none.)"
+
+printf '\n%-26s %14s %10s\n' "plan all under heapsoc" instructions wall-s
+for dts in device-trees/heap-soc.dts device-trees/heap-soc-smp4.dts; do
+	hs=()
+	for _ in $(seq "$RUNS"); do
+		err=$("$HEAPSOC" test --quiet --dtb "$dts" --plan all 2>&1 >/dev/null || true)
+		hs+=("$(sed -n 's/.*instructions (\([0-9.]*\) s wall.*/\1/p' <<<"$err")")
+		hi=$(sed -n 's/.*after \([0-9]*\) instructions.*/\1/p' <<<"$err")
+		cpus=$(sed -n 's/^heapsoc: CPUs: \([0-9]*\) online.*/\1/p' <<<"$err")
+	done
+	printf '%-26s %14s %10s\n' "${cpus:-?} CPU(s): ${dts##*/}" "$hi" "$(printf '%s\n' "${hs[@]}" | best)"
+done

@@ -205,12 +205,16 @@ done
 heaps=$(grep -m1 '^# heapsoc-heaps:' "$WORK/smp4.txt" | wc -w)
 heaps=$((heaps - 2))
 stressed=$(grep -c '^# ok [0-9]* - heap .*: 4 CPUs x [0-9]* rounds$' "$WORK/smp4.txt" || true)
-[ "$heaps" -gt 0 ] && [ "$stressed" = "$heaps" ] || fail "the 4-CPU board: $stressed of $heaps heaps stressed from 4 CPUs"
+if [ "$heaps" -le 0 ] || [ "$stressed" != "$heaps" ]; then
+	fail "the 4-CPU board: $stressed of $heaps heaps stressed from 4 CPUs"
+fi
 grep -q '^verdict: pass' "$WORK/smp4.err" || fail "the 4-CPU board: placement verdict did not pass"
 run smp4-again --dtb device-trees/heap-soc-smp4.dts
 cmp -s "$WORK/smp4.out" "$WORK/smp4-again.out" || fail "the 4-CPU board: console output differs between two identical runs"
 a=$(grep -m1 -o 'after [0-9]* [a-z ]*instructions' "$WORK/smp4.err")
 b=$(grep -m1 -o 'after [0-9]* [a-z ]*instructions' "$WORK/smp4-again.err")
-[ -n "$a" ] && [ "$a" = "$b" ] || fail "the 4-CPU board: instruction counts differ: $a vs $b"
+if [ -z "$a" ] || [ "$a" != "$b" ]; then
+	fail "the 4-CPU board: instruction counts differ: $a vs $b"
+fi
 echo "heapsoc-boot: 4 CPUs online, kselftest $(grep -m1 -o 'pass:[0-9]* fail:[0-9]*' "$WORK/smp4.out"), $stressed heaps stressed from every CPU, deterministic: identical console and $a"
 echo "heapsoc-boot: PASS"
