@@ -10,7 +10,7 @@ use crate::exception::{ec, SyncException, FSC_ALIGNMENT, FSC_EXTERNAL};
 use crate::mem::HostPtr;
 use crate::mmu::{self, Translation};
 use crate::sysreg::sctlr;
-use crate::tlb::{slot, table, AccessKind, TlbEntry, F_GLOBAL, F_LARGE, PAGE_MASK};
+use crate::tlb::{slot, table, AccessKind, Fill, PAGE_MASK};
 
 /// Result of a memory access: `Err` carries the flow after the exception.
 pub type MemResult<T> = Result<T, Flow>;
@@ -133,18 +133,17 @@ impl Core {
         if left < 4096 {
             return;
         }
-        let mut flags = if t.global { F_GLOBAL } else { 0 };
-        if t.large {
-            flags |= F_LARGE;
-            self.tlb.has_large = true;
-        }
-        self.tlb.t[table(el, kind)][slot(va)] = TlbEntry {
-            tag: va & PAGE_MASK,
-            host,
-            pa_page,
-            code: 0,
-            flags,
-        };
+        self.tlb.fill(
+            table(el, kind),
+            Fill {
+                va,
+                host,
+                pa_page,
+                code: 0,
+                global: t.global,
+                large: t.large,
+            },
+        );
     }
 
     /// Translate a data access, taking the abort on failure.

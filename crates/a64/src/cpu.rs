@@ -17,7 +17,7 @@ use crate::exception::{ec, SyncException, Vector};
 use crate::mem::{HostPtr, Mmio, PhysMem};
 use crate::state::{Regs, DAIF_ALL, DAIF_I, SP};
 use crate::sysreg::{CpuProfile, SysRegs};
-use crate::tlb::{slot, table, AccessKind, Tlb, TlbEntry, F_GLOBAL, F_LARGE, PAGE_MASK};
+use crate::tlb::{slot, table, AccessKind, Fill, Tlb, PAGE_MASK};
 
 /// Why [`Cpu::run`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,20 +388,17 @@ impl Cpu {
             c.code_pages.insert(pa_page);
             c.tlb.flush_writes_to(pa_page);
         }
-        // As the data fill: an entry from a block mapping makes a TLBI by VA flush
-        // everything (the VA given may be any address of the block).
-        let mut flags = if t.global { F_GLOBAL } else { 0 };
-        if t.large {
-            flags |= F_LARGE;
-            c.tlb.has_large = true;
-        }
-        c.tlb.t[table(el, AccessKind::Fetch)][slot(pc)] = TlbEntry {
-            tag: pc & PAGE_MASK,
-            host,
-            pa_page,
-            code: idx,
-            flags,
-        };
+        c.tlb.fill(
+            table(el, AccessKind::Fetch),
+            Fill {
+                va: pc,
+                host,
+                pa_page,
+                code: idx,
+                global: t.global,
+                large: t.large,
+            },
+        );
         Some((idx, host))
     }
 

@@ -64,6 +64,22 @@ impl TlbEntry {
     };
 }
 
+/// What a translation-table walk gave for one page, to cache.
+pub(crate) struct Fill {
+    /// Virtual address (any address of the page).
+    pub va: u64,
+    /// Host pointer to the page.
+    pub host: HostPtr,
+    /// Physical page address.
+    pub pa_page: u64,
+    /// Decoded-code page index (fetch entries; 0 for data).
+    pub code: u32,
+    /// The descriptor's nG bit was clear.
+    pub global: bool,
+    /// The translation came from a block descriptor.
+    pub large: bool,
+}
+
 /// Number of tables: 2 privilege levels x 3 access kinds.
 pub const TABLES: usize = 6;
 
@@ -97,6 +113,24 @@ pub fn slot(va: u64) -> usize {
 }
 
 impl Tlb {
+    /// Caches a walk in table `table` (see [`table`]). An entry from a block mapping
+    /// makes every TLBI by VA flush everything from then on: the VA it names may be any
+    /// address of the block.
+    pub(crate) fn fill(&mut self, table: usize, f: Fill) {
+        let mut flags = if f.global { F_GLOBAL } else { 0 };
+        if f.large {
+            flags |= F_LARGE;
+            self.has_large = true;
+        }
+        self.t[table][slot(f.va)] = TlbEntry {
+            tag: f.va & PAGE_MASK,
+            host: f.host,
+            pa_page: f.pa_page,
+            code: f.code,
+            flags,
+        };
+    }
+
     /// An empty TLB.
     #[must_use]
     pub fn new() -> Self {
