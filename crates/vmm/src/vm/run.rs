@@ -87,12 +87,8 @@ impl Vm {
                 return Turn::Skipped
             }
         }
-        let multi = self
-            .pes
-            .iter()
-            .filter(|p| p.state != PeState::Excluded)
-            .count()
-            > 1;
+        // More than one PE can start (set once at boot; `--smp` excluded the rest).
+        let multi = self.pes[k].cpu.core.multi_pe;
         if multi {
             self.pes[k].cpu.advance_counter_to(now);
             self.machine.gic.borrow_mut().set_current_pe(k);
