@@ -50,11 +50,7 @@ fn interrupts_arrive_at_once_idle_is_skipped_and_the_guest_powers_off() {
 fn a_kernel_whose_vectors_fault_stops_as_an_exception_loop() {
     // The Image's first instruction branches into its own zero-filled tail: UDF, and
     // VBAR_EL1 is 0 at reset, which is not RAM on this board.
-    let mut kernel = vec![0u8; 0x1_0000];
-    kernel[..4].copy_from_slice(&0x1400_2000u32.to_le_bytes()); // b .+0x8000
-    kernel[16..24].copy_from_slice(&0x2_0000u64.to_le_bytes()); // image_size
-    kernel[24..32].copy_from_slice(&0xau64.to_le_bytes()); // flags
-    kernel[56..60].copy_from_slice(&0x644d_5241u32.to_le_bytes()); // "ARM\x64"
+    let kernel = header_image(0x1_0000, 0x1400_2000 /* b .+0x8000 */, 0x2_0000);
     let (mut vm, _) = boot(&kernel);
     let s = vm.run(20_000_000_000);
     let Stop::ExceptionLoop(why) = s.stop else {
@@ -67,14 +63,22 @@ fn a_kernel_whose_vectors_fault_stops_as_an_exception_loop() {
     assert!(why.contains("UNDEFINED instruction at pc"), "{why}");
 }
 
+/// `len` zero bytes with an arm64 Image header (Documentation/arch/arm64/booting.rst):
+/// `code0` as the first instruction, `image_size`, flags little-endian / 4 KiB pages /
+/// anywhere in RAM, the magic.
+fn header_image(len: usize, code0: u32, image_size: u64) -> Vec<u8> {
+    let mut kernel = vec![0u8; len];
+    kernel[..4].copy_from_slice(&code0.to_le_bytes());
+    kernel[16..24].copy_from_slice(&image_size.to_le_bytes());
+    kernel[24..32].copy_from_slice(&0xau64.to_le_bytes()); // flags
+    kernel[56..60].copy_from_slice(&0x644d_5241u32.to_le_bytes()); // "ARM\x64"
+    kernel
+}
+
 /// A raw Image whose words from offset 64 are `code` (the header's first word branches
 /// there).
 fn raw_image(code: &[u32]) -> Vec<u8> {
-    let mut kernel = vec![0u8; 0x1000];
-    kernel[..4].copy_from_slice(&0x1400_0010u32.to_le_bytes()); // b .+64
-    kernel[16..24].copy_from_slice(&0x1_0000u64.to_le_bytes()); // image_size
-    kernel[24..32].copy_from_slice(&0xau64.to_le_bytes()); // flags
-    kernel[56..60].copy_from_slice(&0x644d_5241u32.to_le_bytes()); // "ARM\x64"
+    let mut kernel = header_image(0x1000, 0x1400_0010 /* b .+64 */, 0x1_0000);
     for (i, w) in code.iter().enumerate() {
         kernel[64 + 4 * i..68 + 4 * i].copy_from_slice(&w.to_le_bytes());
     }

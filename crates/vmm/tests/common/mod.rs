@@ -23,7 +23,8 @@ pub fn board(name: &str) -> board::Loaded {
 /// (tests/host-deps.sh installs them).
 pub fn image(name: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/guest/{name}.S"));
+    let guest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest");
+    let src = guest.join(format!("{name}.S"));
     let (o, elf, bin) = (
         dir.path().join("k.o"),
         dir.path().join("k"),
@@ -40,6 +41,8 @@ pub fn image(name: &str) -> Vec<u8> {
         );
     };
     run(Command::new("aarch64-linux-gnu-as")
+        .arg("-I")
+        .arg(&guest)
         .arg(&src)
         .arg("-o")
         .arg(&o));

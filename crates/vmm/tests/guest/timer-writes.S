@@ -10,18 +10,12 @@
     .equ PSCI_SYSTEM_OFF, 0x84000008
     .equ WRITES, 200
 
+    .include "image-header.S"
+
     .text
     .global _start
 _start:
-    // Image header (Documentation/arch/arm64/booting.rst)
-    b       entry                   // code0
-    .long   0                       // code1
-    .quad   0                       // text_offset
-    .quad   image_end - _start      // image_size
-    .quad   0xa                     // flags: little-endian, 4 KiB pages, anywhere in RAM
-    .quad   0, 0, 0                 // res2-res4
-    .long   0x644d5241              // magic "ARM\x64"
-    .long   0                       // res5
+    image_header
 
 entry:
     ldr     x0, =PSCI_CPU_ON_64
