@@ -39,11 +39,11 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 
+#include "rmem.h"
 #include "tap.h"
 
 #define HEAP_DIR "/dev/dma_heap"
 #define CMA_DEBUGFS "/sys/kernel/debug/cma"
-#define DT "/proc/device-tree"
 #define DEFAULT_CMA_HEAP "default_cma_region"
 #define MAX_RANGES 8
 #define MAX_BANKS 16
@@ -103,13 +103,6 @@ static int read_u64(const char *path, uint64_t *val)
 	}
 	free(s);
 	return 0;
-}
-
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
 }
 
 /* ---- device tree ------------------------------------------------------------------------------ */
@@ -212,36 +205,6 @@ static const char *bank_of(uint64_t base, uint64_t size)
 		if (base >= banks[i].r.base && base + size <= banks[i].r.base + banks[i].r.size)
 			return banks[i].name;
 	return NULL;
-}
-
-/* the /reserved-memory child whose full node name is NAME, or which is the default CMA pool */
-static int find_rmem_node(const char *name, int want_default, char *out, size_t len)
-{
-	DIR *d = opendir(DT "/reserved-memory");
-	struct dirent *e;
-	int found = 0;
-
-	if (!d)
-		return 0;
-	while (!found && (e = readdir(d))) {
-		char path[1024];
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), DT "/reserved-memory/%s", e->d_name);
-		if (want_default) {
-			char prop[1280];
-
-			snprintf(prop, sizeof(prop), "%s/linux,cma-default", path);
-			found = exists(prop);
-		} else {
-			found = !strcmp(e->d_name, name);
-		}
-		if (found)
-			snprintf(out, len, "%s", e->d_name);
-	}
-	closedir(d);
-	return found;
 }
 
 /* ---- CMA debugfs ------------------------------------------------------------------------------ */

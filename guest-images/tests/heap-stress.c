@@ -35,11 +35,11 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 
+#include "rmem.h"
 #include "tap.h"
 
 #define HEAP_DIR "/dev/dma_heap"
 #define CMA_DEBUGFS "/sys/kernel/debug/cma"
-#define RESERVED_MEMORY "/proc/device-tree/reserved-memory"
 #define DEFAULT_CMA_HEAP "default_cma_region"
 #define ROUNDS 12
 #define MAX_CPUS 64
@@ -203,27 +203,10 @@ static void *worker_main(void *arg)
 /* the CMA area behind a heap, as the kernel names it in debugfs (see heap-placement.c) */
 static void cma_area_of(const char *heap, char *area, size_t len)
 {
-	DIR *d;
-	struct dirent *e;
-	char path[512];
-
-	snprintf(area, len, "%s", heap);
 	if (strcmp(heap, DEFAULT_CMA_HEAP))
-		return;
-	snprintf(area, len, "reserved"); /* cma= on the command line, or the default size */
-	d = opendir(RESERVED_MEMORY);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), RESERVED_MEMORY "/%s/linux,cma-default", e->d_name);
-		if (access(path, F_OK) == 0) {
-			snprintf(area, len, "%s", e->d_name);
-			break;
-		}
-	}
-	closedir(d);
+		snprintf(area, len, "%s", heap);
+	else if (!find_rmem_node(NULL, 1, area, len))
+		snprintf(area, len, "reserved"); /* cma= on the command line, or the default size */
 }
 
 /* per-thread byte budget: a CMA area's share, else the largest round size */
