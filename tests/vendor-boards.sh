@@ -54,9 +54,11 @@ for b in "${BOARDS[@]}"; do
 	grep -q '^heapsoc: heaps: the guest has the' "$WORK/$name.err" ||
 		why="${why:+$why; }heaps differ from the prediction"
 	cpus=$(sed -n 's/^heapsoc: CPUs: \([0-9]*\) online .* of \([0-9]*\) started$/\1 \2/p' "$WORK/$name.err")
-	# shellcheck disable=SC2086 # two numbers
-	set -- $cpus
-	[ -n "$cpus" ] && [ "$1" = "$2" ] || why="${why:+$why; }CPUs online: ${cpus:-none reported} (online, started)"
+	online="" started=""
+	read -r online started <<<"$cpus" || true
+	if [ -z "$online" ] || [ "$online" != "$started" ]; then
+		why="${why:+$why; }CPUs online: ${cpus:-none reported} (online, started)"
+	fi
 	grep -q '^heapsoc: console: ' "$WORK/$name.err" || why="${why:+$why; }no console"
 	grep -q '^verdict: ' "$WORK/$name.err" || why="${why:+$why; }no placement verdict"
 	console=$(sed -n 's/^heapsoc: console: //p' "$WORK/$name.err" | cut -c1-90)
@@ -65,7 +67,7 @@ for b in "${BOARDS[@]}"; do
 		tail -n 15 "$WORK/$name.err" | sed 's/^/    /' >&2
 		failed=$((failed + 1))
 	else
-		echo "vendor-boards: $b${mem[*]:+ (${mem[*]})}: $totals; $1 CPUs online; console $console"
+		echo "vendor-boards: $b${mem[*]:+ (${mem[*]})}: $totals; $online CPUs online; console $console"
 	fi
 done
 [ "$failed" = 0 ] || fail "$failed of ${#BOARDS[@]} boards"
