@@ -9,7 +9,9 @@
 #   4. a guest that points the PL111 at the no-map carveout (plan bad-scanout) fails the run with
 #      a finding naming the display, the address and the carveout;
 #   5. a kernel panic ends the run at once, non-zero, naming the panic;
-#   6. `heapsoc run` gives the guest's shell the host's stdin and returns when it powers off;
+#   6. `heapsoc run` gives the guest's shell the host's stdin and returns when it powers off; on a
+#      terminal the prompt shows at once, an idle prompt costs no CPU, `poweroff` powers off
+#      and prints the placement verdict;
 #   7. a memory error injected into the ECC bank is reported by the guest's EDAC driver through
 #      the DMC-520, one injected into the non-ECC bank corrupts silently;
 #   8. JUnit names each kselftest case after its heap and test (stable across boards);
@@ -23,9 +25,12 @@
 #      the 8250_dw driver on heapsoc's 16550 model as ttyS0;
 #  13. the reference board with 4 CPUs (device-trees/heap-soc-smp4.dts) brings all 4 online, the
 #      kselftest, the placement test and the stress test (every CPU on every heap at once) pass,
-#      and a second run is byte-identical.
+#      and a second run is byte-identical;
+#  14. `--kcidb` output validates with kcidb-io, its test paths are the same across two runs and
+#      across boards, and the bad scanout's placement-verdict test fails.
 # Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
 set -euo pipefail
+KCIDB_IO_VERSION=141 # the kcidb-io release whose latest schema (v5.3) --kcidb writes
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/heapsoc-boot.XXXXXX")
@@ -45,7 +50,7 @@ run() { # run NAME ARGS... -> $WORK/NAME.out (console), .err (heapsoc), .rc
 	local name=$1
 	shift
 	set +e
-	"$HEAPSOC" test "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+	"$HEAPSOC" test --kcidb "$WORK/$name.kcidb.json" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
 	echo $? >"$WORK/$name.rc"
 	set -e
 }
@@ -150,6 +155,20 @@ printf 'echo from-host-$((6*7))\nexit 0\n' |
 		>"$WORK/shell.out" 2>"$WORK/shell.err" || fail "heapsoc run with the shell plan failed"
 grep -qx 'from-host-42' <(tr -d '\r' <"$WORK/shell.out") || fail "the guest shell did not run host input"
 echo "heapsoc-boot: interactive console: host input reached the guest shell"
+# The same on a terminal, as a person or LAVA drives it: the prompt arrives without a
+# newline after it, an idle prompt sleeps on the host, `poweroff` powers the board off and
+# the placement verdict is printed.
+# shellcheck disable=SC2016 # the guest's shell expands it
+python3 tests/console-session.py "$WORK/session.txt" 120 'expect:root@heapsoc:/# ' \
+	'send:echo from-host-$((6*7))' 'expect:from-host-42' 'expect:root@heapsoc:/# ' 'idle:3' \
+	'send:poweroff' 'expect:HEAPSOC-EXIT: 0' 'expect:verdict: pass' eof \
+	-- "$HEAPSOC" run --dtb device-trees/heap-soc.dts --plan shell >"$WORK/session.log" ||
+	fail "heapsoc run --plan shell on a terminal: $(cat "$WORK/session.log")"
+idle_cpu=$(sed -n 's/^console-session: idle 3 s: \([0-9.]*\) s CPU$/\1/p' "$WORK/session.log")
+# a guest at its prompt sleeps on the host clock; spinning would cost the whole 3 s
+awk -v c="$idle_cpu" 'BEGIN { exit !(c != "" && c < 1.5) }' ||
+	fail "the idle prompt used ${idle_cpu:-?} s of CPU in 3 s"
+echo "heapsoc-boot: terminal session: prompt, command, poweroff and verdict; idle prompt used $idle_cpu s CPU in 3 s"
 run ecc-error --dtb device-trees/heap-soc.dts --plan none --inject ce@0x40123458 --inject ue@0x50000100
 grep -q 'EDAC driver reported: EDAC MC0: 1 CE' "$WORK/ecc-error.err" || fail "the guest's EDAC driver did not report the correctable error"
 grep -q '0x50000100 in memory@50000000 (non-ECC): the data was corrupted silently' "$WORK/ecc-error.err" ||
@@ -217,4 +236,15 @@ if [ -z "$a" ] || [ "$a" != "$b" ]; then
 	fail "the 4-CPU board: instruction counts differ: $a vs $b"
 fi
 echo "heapsoc-boot: 4 CPUs online, kselftest $(grep -m1 -o 'pass:[0-9]* fail:[0-9]*' "$WORK/smp4.out"), $stressed heaps stressed from every CPU, deterministic: identical console and $a"
+
+# 14. KCIDB: validated with kcidb-io (in a venv of its own, cached)
+KCIDB_VENV=${XDG_CACHE_HOME:-$HOME/.cache}/heapsoc/python/kcidb-io-$KCIDB_IO_VERSION
+if ! "$KCIDB_VENV/bin/python" -c 'import kcidb_io' 2>/dev/null; then
+	rm -rf "$KCIDB_VENV"
+	python3 -m venv "$KCIDB_VENV" || fail "python3 -m venv (Debian: python3-venv) failed"
+	"$KCIDB_VENV/bin/pip" install -q "kcidb-io==$KCIDB_IO_VERSION" || fail "pip install kcidb-io==$KCIDB_IO_VERSION failed"
+fi
+"$KCIDB_VENV/bin/python" tests/kcidb-check.py "$WORK/first.kcidb.json" "$WORK/second.kcidb.json" \
+	"$WORK/no-cma.kcidb.json" "$WORK/bad.kcidb.json" | sed 's/^kcidb-check/heapsoc-boot/' ||
+	fail "KCIDB output"
 echo "heapsoc-boot: PASS"

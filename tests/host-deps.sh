@@ -13,6 +13,7 @@ packages=(
   qemu-system-arm               # qemu-system-aarch64: the guest's reference oracle
   make bc flex bison rsync cpio xz-utils kmod  # kernel build
   ca-certificates
+  python3 python3-venv          # tests: the console session driver; kcidb-io in a venv
 )
 
 missing=()

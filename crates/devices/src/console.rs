@@ -26,6 +26,16 @@ impl Capture {
         self.buf.borrow().clone()
     }
 
+    /// Sends echoed output that has no newline yet (a shell prompt) to stdout now. The
+    /// runner calls it between chunks of guest instructions and while the guest idles, so
+    /// a terminal or a pipe (LAVA) sees every write burst without a write per byte.
+    pub fn flush_echo(&self) {
+        if self.echo {
+            // A closed stdout is the host's business; the guest must not stop for it.
+            let _ = std::io::stdout().flush();
+        }
+    }
+
     /// The output so far as text (invalid UTF-8 replaced).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.buf.borrow()).into_owned()

@@ -21,7 +21,7 @@ pub enum Command {
     /// Build the machine the device tree describes and boot the guest (the default).
     Run(RunArgs),
     /// Boot the guest's test plan; report TAP/JUnit and the DMA placement verdict.
-    Test(TestArgs),
+    Test(Box<TestArgs>),
     /// Print the memory map: banks and ECC, pools and carveouts, heaps, devices.
     Inspect(InspectArgs),
     /// Write the DTB the guest boots with (the user's tree with /chosen patched).
@@ -71,13 +71,22 @@ pub struct RunArgs {
     /// Kernel command line (replaces /chosen/bootargs).
     #[arg(long)]
     pub bootargs: Option<String>,
-    /// Stop after this many guest instructions.
-    #[arg(long, default_value_t = 20_000_000_000)]
-    pub max_insns: u64,
-    /// Tie guest time to the host clock while the guest idles (interactive use; runs are
-    /// then not deterministic). Without it an idle guest's time jumps to its next timer.
-    #[arg(long)]
+    /// The guest test plan (`heapsoc.test=PLAN` on the kernel command line): all, selftest,
+    /// placement, display, bad-scanout, shell or none. `test` defaults to all; `run` boots
+    /// the DT's own command line unless given one.
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<String>,
+    /// Stop after this many guest instructions (default: `test` 20 G, `run` no limit).
+    #[arg(long, value_name = "N")]
+    pub max_insns: Option<u64>,
+    /// Tie guest time to the host clock while the guest idles: an idle guest sleeps on the
+    /// host and costs no CPU, and runs are no longer deterministic. The default of `run`.
+    #[arg(long, conflicts_with = "skip_idle")]
     pub realtime: bool,
+    /// An idle guest's time jumps to its next timer: deterministic, as fast as the host
+    /// goes, but an idle prompt then keeps a host core busy. The default of `test`.
+    #[arg(long)]
+    pub skip_idle: bool,
     /// Inject a memory error once the guest runs /init: `ce@ADDR` (correctable) or
     /// `ue@ADDR` (uncorrectable), ADDR guest-physical (repeatable).
     #[arg(long, value_name = "KIND@ADDR", value_parser = parse_injection)]
@@ -129,9 +138,6 @@ fn parse_injection(s: &str) -> Result<Injection, String> {
 pub struct TestArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// The guest test plan (heapsoc.test= on the kernel command line).
-    #[arg(long, default_value = "all")]
-    pub plan: String,
     /// Write the results as JUnit XML.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -147,6 +153,27 @@ pub struct TestArgs {
     /// Extra placement rule NODE=ecc|non-ecc|contiguous (repeatable).
     #[arg(long, value_name = "NODE=WHAT")]
     pub expect: Vec<ledger::Rule>,
+    /// Write the results as KernelCI KCIDB I/O JSON (schema v5.3): a test per guest test
+    /// case with a path that is the same on every board, the placement verdict as its own
+    /// test.
+    #[arg(long, value_name = "FILE")]
+    pub kcidb: Option<PathBuf>,
+    /// KCIDB origin: the CI system submitting ([a-z0-9_]+).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "heapsoc",
+        requires = "kcidb"
+    )]
+    pub kcidb_origin: String,
+    /// KCIDB build id of the tested kernel (default: ORIGIN:kernel-<fingerprint of the
+    /// Image>); ORIGIN: is added when missing.
+    #[arg(long, value_name = "ID", requires = "kcidb")]
+    pub kcidb_build_id: Option<String>,
+    /// Makes the run's KCIDB test ids unique, e.g. the CI job's id (default: a fingerprint
+    /// of kernel, initramfs, board and command line: the same inputs, the same ids).
+    #[arg(long, value_name = "ID", requires = "kcidb")]
+    pub kcidb_run_id: Option<String>,
     /// Do not echo the guest console.
     #[arg(long, short)]
     pub quiet: bool,

@@ -30,6 +30,8 @@ pub enum CliError {
     Json(#[from] serde_json::Error),
     #[error("{0}")]
     Guest(String),
+    #[error("{0}")]
+    Usage(String),
     #[error("PNG: {0}")]
     Png(#[from] png::EncodingError),
     #[error(transparent)]
@@ -178,10 +180,27 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
+/// The instruction budget of `test` when the user sets none.
+const TEST_MAX_INSNS: u64 = 20_000_000_000;
+
+/// The kernel command line for `args`: `--bootargs` (else the DT's, or for a plan
+/// `panic=-1`), with `heapsoc.test=PLAN` when a plan is given or `default_plan` applies.
+fn bootargs(args: &RunArgs, default_plan: Option<&str>) -> Option<String> {
+    let plan = args.plan.as_deref();
+    match (&args.bootargs, plan.or(default_plan)) {
+        (Some(b), _) if plan.is_none() => Some(b.clone()),
+        (Some(b), Some(p)) => Some(format!("{b} heapsoc.test={p}")),
+        // The console's arguments are added by the VM (it knows which device it is).
+        (None, Some(p)) => Some(format!("panic=-1 heapsoc.test={p}")),
+        (b, None) => b.clone(),
+    }
+}
+
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let console = devices::console::Capture::new(true);
-    let (loaded, mut vm) = boot(args, args.bootargs.clone(), &console)?;
-    vm.set_realtime(args.realtime);
+    let (loaded, mut vm, _) = boot(args, bootargs(args, None), &console)?;
+    // An interactive guest (or one LAVA drives) waits for input on the host clock.
+    vm.set_realtime(!args.skip_idle);
     let raw = RawTerminal::enter();
     let input = stdin_reader();
     let mut pending: Vec<u8> = Vec::new();
@@ -189,9 +208,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let mut injected = args.inject.is_empty();
     let mut seen = 0usize;
     let summary = vm.run_watched(
-        args.max_insns,
+        args.max_insns.unwrap_or(u64::MAX),
         INTERACTIVE_CHUNK.min(watch_chunk(&args.inject)),
         |vm| {
+            // Output without a newline (a shell prompt) reaches the terminal or pipe now.
+            console.flush_echo();
             if !injected {
                 injected = inject_when_ready(vm, &loaded.board, &console.text(), &args.inject);
             }
@@ -232,13 +253,50 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     )
 }
 
+/// The KCIDB ids of a `test` run: the flags', else fingerprints of what went in.
+fn kcidb_ids(args: &TestArgs, guest: &GuestFiles, bootargs: &str) -> Result<crate::kcidb::Ids> {
+    let origin = args.kcidb_origin.clone();
+    let kernel = read(&guest.kernel)?;
+    let initrd = guest.initrd.as_deref().map(read).transpose()?;
+    let board = read(&args.run.board.dtb)?;
+    let build_id = match &args.kcidb_build_id {
+        Some(id) if id.starts_with(&format!("{origin}:")) => id.clone(),
+        Some(id) => format!("{origin}:{id}"),
+        None => format!(
+            "{origin}:kernel-{}",
+            crate::kcidb::fingerprint([&kernel[..]])
+        ),
+    };
+    let memory = format!("{:?}", args.run.board.memory);
+    let run_id = args.kcidb_run_id.clone().unwrap_or_else(|| {
+        crate::kcidb::fingerprint([
+            &kernel[..],
+            initrd.as_deref().unwrap_or_default(),
+            &board[..],
+            memory.as_bytes(),
+            bootargs.as_bytes(),
+        ])
+    });
+    Ok(crate::kcidb::Ids {
+        origin,
+        build_id,
+        run_id,
+    })
+}
+
+/// The guest a run booted.
+struct GuestFiles {
+    kernel: PathBuf,
+    initrd: Option<PathBuf>,
+}
+
 /// Reads the board and the guest, builds the machine and loads the guest; lists what the
 /// machine does not model.
 fn boot(
     args: &RunArgs,
     bootargs: Option<String>,
     console: &devices::console::Capture,
-) -> Result<(Loaded, vmm::vm::Vm)> {
+) -> Result<(Loaded, vmm::vm::Vm, GuestFiles)> {
     let loaded = load(&args.board)?;
     print_warnings(&loaded);
     let (kernel_path, initrd_path) = guest_files(args)?;
@@ -264,7 +322,14 @@ fn boot(
     } else {
         eprintln!("heapsoc: console: {}", c.why);
     }
-    Ok((loaded, vm))
+    Ok((
+        loaded,
+        vm,
+        GuestFiles {
+            kernel: kernel_path,
+            initrd: initrd_path,
+        },
+    ))
 }
 
 fn report_unmodelled(vm: &vmm::vm::Vm) {
@@ -348,21 +413,29 @@ fn print_summary(summary: &vmm::vm::RunSummary, wall: std::time::Duration) {
 }
 
 pub fn test(args: &TestArgs) -> Result<ExitCode> {
-    let bootargs = args.run.bootargs.clone().unwrap_or_else(|| {
-        // The console's arguments are added by the VM (it knows which device it is).
-        format!("panic=-1 heapsoc.test={}", args.plan)
-    });
+    let plan = args.run.plan.as_deref().unwrap_or("all");
+    if args.kcidb.is_some() && !crate::kcidb::valid_origin(&args.kcidb_origin) {
+        return Err(CliError::Usage(format!(
+            "--kcidb-origin {:?}: KCIDB origins are lowercase letters, digits and _",
+            args.kcidb_origin
+        )));
+    }
     let console = devices::console::Capture::new(!args.quiet);
-    let (loaded, mut vm) = boot(&args.run, Some(bootargs), &console)?;
+    let boot_args = bootargs(&args.run, Some(plan));
+    let (loaded, mut vm, guest) = boot(&args.run, boot_args.clone(), &console)?;
+    vm.set_realtime(args.run.realtime);
     let board = &loaded.board;
     vm.keep_frames(args.screenshot.is_some());
     if args.no_dma_ledger {
         *vm.machine().dma.ledger.borrow_mut() = ledger::Ledger::disabled();
     }
     let started = std::time::Instant::now();
+    let started_at = std::time::SystemTime::now();
     let mut seen = 0usize;
     let mut injected = args.run.inject.is_empty();
-    let summary = vm.run_watched(args.run.max_insns, watch_chunk(&args.run.inject), |vm| {
+    let max_insns = args.run.max_insns.unwrap_or(TEST_MAX_INSNS);
+    let summary = vm.run_watched(max_insns, watch_chunk(&args.run.inject), |vm| {
+        console.flush_echo();
         if !injected {
             injected = inject_when_ready(vm, board, &console.text(), &args.run.inject);
         }
@@ -428,6 +501,22 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     if let Some(path) = &args.report_json {
         write_file(path, serde_json::to_string_pretty(&placement)?.as_bytes())?;
     }
+    if let Some(path) = &args.kcidb {
+        let ids = kcidb_ids(args, &guest, boot_args.as_deref().unwrap_or(""))?;
+        let doc = crate::kcidb::document(
+            &crate::kcidb::Run {
+                board,
+                plan,
+                report: &report,
+                placement: &placement,
+                run_failures: &run_failures,
+                started: started_at,
+                duration: wall,
+            },
+            &ids,
+        );
+        write_file(path, serde_json::to_string_pretty(&doc)?.as_bytes())?;
+    }
     for failed in report.failures() {
         eprintln!("heapsoc: not ok: {failed}");
     }
@@ -438,7 +527,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     );
     // Plan `none` runs no test: a clean exit is the whole result.
     let tests_ok = report.success()
-        || (args.plan == "none" && report.exit_status == Some(0) && report.suite.passed());
+        || (plan == "none" && report.exit_status == Some(0) && report.suite.passed());
     Ok(if tests_ok && placement.passed && run_failures.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -838,4 +927,63 @@ fn failures_of(
             cpus.join("; ")
         ),
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn run_args(argv: &[&str]) -> RunArgs {
+        let cli = crate::cli::Cli::try_parse_from(argv).expect("parses");
+        match cli.command {
+            Some(crate::cli::Command::Run(a)) => a,
+            Some(crate::cli::Command::Test(t)) => t.run,
+            _ => cli.run,
+        }
+    }
+
+    #[test]
+    fn the_plan_goes_on_the_kernel_command_line() {
+        // run: the DT's own command line unless a plan or --bootargs is given
+        assert_eq!(bootargs(&run_args(&["heapsoc", "run"]), None), None);
+        assert_eq!(
+            bootargs(&run_args(&["heapsoc", "run", "--plan", "shell"]), None).as_deref(),
+            Some("panic=-1 heapsoc.test=shell")
+        );
+        assert_eq!(
+            bootargs(&run_args(&["heapsoc", "--bootargs", "quiet"]), None).as_deref(),
+            Some("quiet")
+        );
+        assert_eq!(
+            bootargs(
+                &run_args(&["heapsoc", "run", "--bootargs", "quiet", "--plan", "none"]),
+                None
+            )
+            .as_deref(),
+            Some("quiet heapsoc.test=none")
+        );
+        // test: plan all unless told
+        let t = run_args(&["heapsoc", "test"]);
+        assert_eq!(
+            bootargs(&t, Some("all")).as_deref(),
+            Some("panic=-1 heapsoc.test=all")
+        );
+        // --bootargs without --plan is taken as it is (the user's whole command line)
+        let t = run_args(&["heapsoc", "test", "--bootargs", "x heapsoc.test=display"]);
+        assert_eq!(
+            bootargs(&t, Some("all")).as_deref(),
+            Some("x heapsoc.test=display")
+        );
+    }
+
+    #[test]
+    fn realtime_and_skip_idle_exclude_each_other() {
+        assert!(
+            crate::cli::Cli::try_parse_from(["heapsoc", "run", "--realtime", "--skip-idle"])
+                .is_err()
+        );
+        let a = run_args(&["heapsoc", "run"]);
+        assert_eq!((a.realtime, a.skip_idle, a.max_insns), (false, false, None));
+    }
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod guest;
+mod kcidb;
 
 use std::process::ExitCode;
 

@@ -61,8 +61,9 @@ pub enum Stop {
     Reset,
     /// The instruction budget ran out.
     InsnLimit,
-    /// With realtime idling: the guest waits with nothing armed, so control goes back to
-    /// the runner (which may have console input for it); run again to continue.
+    /// With realtime idling: every PE waits, and the run slept on the host clock for at
+    /// most 10 ms; control goes back to the runner (which may have console input for it);
+    /// run again to continue.
     Yield,
     /// WFI with interrupts that can never arrive: no timer armed, no device clock.
     Hung { pc: u64 },
@@ -509,8 +510,8 @@ impl Vm {
     }
 
     /// Ties guest time to the host clock while the guest idles (interactive use): WFI no
-    /// longer skips ahead, it waits; an idle guest with nothing armed hands control back to
-    /// the runner every 10 ms so that console input can wake it. Busy guests still run as
+    /// longer skips ahead, it sleeps on the host; an idle guest hands control back to the
+    /// runner every 10 ms or sooner so that console input can wake it. Busy guests still run as
     /// fast as they can. Runs are then no longer deterministic.
     pub fn set_realtime(&mut self, on: bool) {
         self.realtime = on.then(|| (std::time::Instant::now(), self.counter()));

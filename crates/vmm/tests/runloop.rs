@@ -47,6 +47,38 @@ fn interrupts_arrive_at_once_idle_is_skipped_and_the_guest_powers_off() {
 }
 
 #[test]
+fn on_the_host_clock_an_idle_guest_with_a_timer_armed_hands_control_back() {
+    // `heapsoc run`: the guest waits at a prompt with a timer armed far ahead (or near); the
+    // runner must get control back while it waits, to deliver console input and flush
+    // output, instead of the run sleeping until the timer fires.
+    let (mut vm, console) = boot(&image("runloop"));
+    vm.set_realtime(true);
+    let first = vm.run(10_000_000);
+    assert_eq!(first.stop, Stop::Yield, "console: {:?}", console.text());
+    assert_eq!(
+        console.text(),
+        "AS",
+        "it yielded in the WFI waiting for the timer"
+    );
+    let mut turns = 1;
+    let last = loop {
+        let s = vm.run(10_000_000);
+        if s.stop != Stop::Yield || turns > 100_000 {
+            break s;
+        }
+        turns += 1;
+    };
+    assert_eq!(last.stop, Stop::PowerOff, "console: {:?}", console.text());
+    assert_eq!(console.text(), "AST\n");
+    assert!(
+        last.counter >= last.insns + 900,
+        "the guest's clock moved by the 1000 ticks it waited on the host clock: counter {} after {} instructions",
+        last.counter,
+        last.insns
+    );
+}
+
+#[test]
 fn a_kernel_whose_vectors_fault_stops_as_an_exception_loop() {
     // The Image's first instruction branches into its own zero-filled tail: UDF, and
     // VBAR_EL1 is 0 at reset, which is not RAM on this board.

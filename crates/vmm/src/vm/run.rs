@@ -282,8 +282,9 @@ impl Vm {
             .min();
         if let Some((start, start_counter)) = self.realtime {
             self.idle_in_real_time(start, start_counter, next.unwrap_or(u64::MAX));
-            // Back to the runner, which may have console input to deliver.
-            return next.is_none().then_some(Stop::Yield);
+            // Back to the runner after every slice of sleep (at most 10 ms), armed timer or
+            // not: it may have console input to deliver and output to flush.
+            return Some(Stop::Yield);
         }
         match next {
             Some(t) => {
