@@ -207,9 +207,11 @@ pub struct Vm {
     /// When set, the first display's newest distinct frame (mode and RGB pixels).
     keep_frames: bool,
     last_frame: Option<(devices::pl111::Mode, Vec<u8>)>,
+    /// The display's frame count at the last capture.
+    frames_seen: u64,
     counter_hz: u64,
-    /// With `--realtime`: the host instant and guest counter the guest clock is tied to.
-    realtime: Option<(std::time::Instant, u64)>,
+    /// With `--realtime`: idle time is spent on the host clock.
+    realtime: bool,
     /// Firmware calls answered NOT_SUPPORTED, by function ID.
     unsupported_calls: Vec<(u64, u64)>,
     /// The guest's console and why.
@@ -438,8 +440,9 @@ impl Vm {
             vtimer_intid: ppi(2),
             keep_frames: false,
             last_frame: None,
+            frames_seen: 0,
             counter_hz,
-            realtime: None,
+            realtime: false,
             unsupported_calls: Vec::new(),
             console_plan,
             bootargs: final_bootargs,
@@ -503,8 +506,8 @@ impl Vm {
         self.keep_frames = on;
     }
 
-    /// The newest distinct frame the first display scanned out (mode, RGB rows), if frames
-    /// are kept and one was shown.
+    /// The newest frame the first display scanned out (mode, RGB rows), if frames are kept
+    /// and one was shown.
     pub fn last_frame(&self) -> Option<&(devices::pl111::Mode, Vec<u8>)> {
         self.last_frame.as_ref()
     }
@@ -514,21 +517,25 @@ impl Vm {
     /// runner every 10 ms or sooner so that console input can wake it. Busy guests still run as
     /// fast as they can. Runs are then no longer deterministic.
     pub fn set_realtime(&mut self, on: bool) {
-        self.realtime = on.then(|| (std::time::Instant::now(), self.counter()));
+        self.realtime = on;
     }
 
-    /// Waits on the host clock towards counter value `target` (at most 10 ms), then moves
-    /// the guest counter to where the host clock is.
-    fn idle_in_real_time(&mut self, start: std::time::Instant, start_counter: u64, target: u64) {
-        let hz = self.counter_hz.max(1) as f64;
-        let host_counter =
-            |t: std::time::Instant| start_counter + (t.elapsed().as_secs_f64() * hz) as u64;
-        let now = host_counter(start);
-        if now < target {
-            let ticks = (target - now).min(self.counter_hz / 100);
-            std::thread::sleep(std::time::Duration::from_secs_f64(ticks as f64 / hz));
+    /// Sleeps on the host towards counter value `target` (at most 10 ms), then moves the
+    /// guest counter on by the time slept. The wait starts from where the guest's clock is:
+    /// a busy guest's clock runs ahead of the host's (instructions are ticks), and an idle
+    /// guest must not then wait for the host clock to catch up with the time it spent busy
+    /// (a `sleep 1` after a busy stretch took 10 s when the tie was one fixed anchor).
+    fn idle_in_real_time(&mut self, target: u64) {
+        let hz = self.counter_hz.max(1);
+        let guest = self.counter();
+        let slept = std::time::Instant::now();
+        if guest < target {
+            let ticks = (target - guest).min(hz / 100);
+            std::thread::sleep(std::time::Duration::from_secs_f64(ticks as f64 / hz as f64));
         }
-        let t = host_counter(start).min(target);
+        let t = guest
+            .saturating_add((slept.elapsed().as_secs_f64() * hz as f64) as u64)
+            .min(target);
         for p in &mut self.pes {
             p.cpu.advance_counter_to(t);
         }
@@ -557,8 +564,10 @@ impl Vm {
         if self.keep_frames {
             if let Some(d) = self.machine.displays.first() {
                 let d = d.borrow();
-                let mode = d.mode();
-                if mode.is_some() && mode.as_ref() != self.last_frame.as_ref().map(|(m, _)| m) {
+                // Every frame the display scanned out since the last look: a new mode, or
+                // new contents in the same buffer (a bit flipped under a held frame).
+                if d.mode().is_some() && d.frames() != self.frames_seen {
+                    self.frames_seen = d.frames();
                     self.last_frame = d.capture().or(self.last_frame.take());
                 }
             }

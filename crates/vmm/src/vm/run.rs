@@ -280,8 +280,8 @@ impl Vm {
             .flatten()
             .chain(self.next_device_deadline())
             .min();
-        if let Some((start, start_counter)) = self.realtime {
-            self.idle_in_real_time(start, start_counter, next.unwrap_or(u64::MAX));
+        if self.realtime {
+            self.idle_in_real_time(next.unwrap_or(u64::MAX));
             // Back to the runner after every slice of sleep (at most 10 ms), armed timer or
             // not: it may have console input to deliver and output to flush.
             return Some(Stop::Yield);
