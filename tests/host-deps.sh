@@ -14,6 +14,7 @@ packages=(
   make bc flex bison rsync cpio xz-utils kmod  # kernel build
   ca-certificates
   python3 python3-venv          # tests: the console session driver; kcidb-io in a venv
+  lava-dispatcher               # tests/lava.sh: lava-run, LAVA without a server
 )
 
 missing=()
