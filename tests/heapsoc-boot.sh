@@ -27,7 +27,11 @@
 #      kselftest, the placement test and the stress test (every CPU on every heap at once) pass,
 #      and a second run is byte-identical;
 #  14. `--kcidb` output validates with kcidb-io, its test paths are the same across two runs and
-#      across boards, and the bad scanout's placement-verdict test fails.
+#      across boards, and the bad scanout's placement-verdict test fails;
+#  15. ECC scenarios on live buffers: a bit flipped in the PL111's scanout buffer (non-ECC pool)
+#      changes exactly the reported pixel of the screenshot; a ce in a GPU buffer from
+#      default_cma_region (ECC bank) gives the guest's EDAC CE line and a report line naming the
+#      buffer; both deterministic; a ue nobody reads again is latent; bad targets are errors.
 # Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
 set -euo pipefail
 KCIDB_IO_VERSION=141 # the kcidb-io release whose latest schema (v5.3) --kcidb writes
@@ -171,7 +175,7 @@ awk -v c="$idle_cpu" 'BEGIN { exit !(c != "" && c < 1.5) }' ||
 echo "heapsoc-boot: terminal session: prompt, command, poweroff and verdict; idle prompt used $idle_cpu s CPU in 3 s"
 run ecc-error --dtb device-trees/heap-soc.dts --plan none --inject ce@0x40123458 --inject ue@0x50000100
 grep -q 'EDAC driver reported: EDAC MC0: 1 CE' "$WORK/ecc-error.err" || fail "the guest's EDAC driver did not report the correctable error"
-grep -q '0x50000100 in memory@50000000 (non-ECC): the data was corrupted silently' "$WORK/ecc-error.err" ||
+grep -q '0x50000100 in memory@50000000 (non-ECC) .*: no ECC: two bits flipped silently' "$WORK/ecc-error.err" ||
 	fail "the non-ECC injection was not reported as silent corruption"
 echo "heapsoc-boot: ECC error injection: $(grep -m1 -o 'EDAC MC0: 1 CE [^(]*' "$WORK/ecc-error.err")"
 
@@ -236,6 +240,55 @@ if [ -z "$a" ] || [ "$a" != "$b" ]; then
 	fail "the 4-CPU board: instruction counts differ: $a vs $b"
 fi
 echo "heapsoc-boot: 4 CPUs online, kselftest $(grep -m1 -o 'pass:[0-9]* fail:[0-9]*' "$WORK/smp4.out"), $stressed heaps stressed from every CPU, deterministic: identical console and $a"
+
+# 15. ECC fault scenarios on live buffers (plan display holds the PL111's frame 400 ms)
+run inj-clean --dtb device-trees/heap-soc.dts --plan display --screenshot "$WORK/inj-clean.png"
+[ "$(cat "$WORK/inj-clean.rc")" = 0 ] || fail "plan display without injection failed"
+for k in 1 2; do
+	run "inj-flip$k" --dtb device-trees/heap-soc.dts --plan display --screenshot "$WORK/inj-flip$k.png" \
+		--inject flip@buffer:/display@9100000@when:first-scanout
+	[ "$(cat "$WORK/inj-flip$k.rc")" = 0 ] || fail "the flip run exited $(cat "$WORK/inj-flip$k.rc")"
+done
+flip=$(grep -m1 'consumed by /display@9100000 framebuffer' "$WORK/inj-flip1.err" || true)
+case "$flip" in
+*"/display@9100000 framebuffer"*"a dumb buffer"*"pool display-cma@58000000 in non-ECC bank memory@50000000"*"pixel ("*) ;;
+*) fail "no report line naming the display, its buffer, heap, pool and bank: $flip" ;;
+esac
+pixel=$(sed -n 's/.*the display shows it at pixel (\([0-9]*\), \([0-9]*\)).*/\1 \2/p' <<<"$flip")
+python3 tests/png-diff.py "$WORK/inj-clean.png" "$WORK/inj-flip1.png" >"$WORK/inj-diff.txt"
+[ "$(cat "$WORK/inj-diff.txt")" = "size 1024x768 differing 1
+$pixel" ] || fail "the flipped screenshot should differ in exactly pixel ($pixel): $(head -3 "$WORK/inj-diff.txt")"
+cmp -s "$WORK/inj-flip1.out" "$WORK/inj-flip2.out" || fail "two identical flip runs: console differs"
+cmp -s "$WORK/inj-flip1.png" "$WORK/inj-flip2.png" || fail "two identical flip runs: screenshots differ"
+[ "$(grep 'inject' "$WORK/inj-flip1.err")" = "$(grep 'inject' "$WORK/inj-flip2.err")" ] ||
+	fail "two identical flip runs: the injection reports differ"
+echo "heapsoc-boot: flip in the PL111's scanout buffer: screenshot differs in exactly pixel ($pixel), deterministic"
+for k in 1 2; do
+	run "inj-ce$k" --dtb device-trees/heap-soc.dts --plan display --inject ce@heap:default_cma_region
+	[ "$(cat "$WORK/inj-ce$k.rc")" = 0 ] || fail "the ce run exited $(cat "$WORK/inj-ce$k.rc")"
+done
+ce=$(grep -m1 'in ECC bank memory@40000000: the guest.s EDAC driver reported: EDAC MC0: 1 CE' "$WORK/inj-ce1.err" || true)
+case "$ce" in
+*"/virtio_mmio@a000000 blob resource"*"heap default_cma_region"*) ;;
+*) fail "no report line naming the GPU buffer from default_cma_region with the guest's EDAC CE line: $ce" ;;
+esac
+[ "$(grep 'inject\|EDAC' "$WORK/inj-ce1.err")" = "$(grep 'inject\|EDAC' "$WORK/inj-ce2.err")" ] ||
+	fail "two identical ce runs: the reports differ"
+echo "heapsoc-boot: ce in a GPU buffer from default_cma_region: the guest's EDAC CE line, deterministic"
+run inj-latent --dtb device-trees/heap-soc.dts --plan display --inject 'ue@buffer:/display@9100000@when:exit'
+grep -q 'in non-ECC bank memory@50000000: latent: no device read it afterwards' "$WORK/inj-latent.err" ||
+	fail "a ue in a non-ECC buffer nobody reads again was not reported as latent"
+run inj-never --dtb device-trees/heap-soc.dts --plan display --inject 'ce@buffer:/display@9100000#9'
+[ "$(cat "$WORK/inj-never.rc")" != 0 ] || fail "an injection into a buffer that never existed passed"
+grep -q 'never injected: /display@9100000 never read a buffer #9 by DMA' "$WORK/inj-never.err" ||
+	fail "no error naming the buffer that never existed"
+for bad in 'ce@buffer:/nope' 'ce@0x1000' 'zap@0x40000000'; do
+	set +e
+	msg=$("$HEAPSOC" test --plan none --inject "$bad" 2>&1 >/dev/null | grep -c 'error')
+	set -e
+	[ "$msg" = 1 ] || fail "--inject $bad: expected one error line"
+done
+echo "heapsoc-boot: latent ue reported; a buffer that never existed, an unknown node, an address outside RAM and an unknown kind are one-line errors"
 
 # 14. KCIDB: validated with kcidb-io (in a venv of its own, cached)
 KCIDB_VENV=${XDG_CACHE_HOME:-$HOME/.cache}/heapsoc/python/kcidb-io-$KCIDB_IO_VERSION

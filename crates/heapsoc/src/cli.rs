@@ -87,13 +87,19 @@ pub struct RunArgs {
     /// goes, but an idle prompt then keeps a host core busy. The default of `test`.
     #[arg(long)]
     pub skip_idle: bool,
-    /// Inject a memory error once the guest runs /init: `ce@ADDR` (correctable) or
-    /// `ue@ADDR` (uncorrectable), ADDR guest-physical (repeatable).
-    #[arg(long, value_name = "KIND@ADDR", value_parser = parse_injection)]
-    pub inject: Vec<Injection>,
+    /// Inject a memory error: KIND@TARGET[@when:EVENT] (repeatable). KIND ce, ue or flip;
+    /// TARGET a guest-physical address, buffer:NODE[#N][+OFF] (the N-th buffer, default the
+    /// latest, the device NODE read by DMA) or heap:NAME[+OFF] (the latest buffer a device
+    /// got from that heap); EVENT init (the default for an address), first-scanout, import,
+    /// exit or an instruction count (a buffer goes in as soon as it exists).
+    #[arg(long, value_name = "KIND@TARGET", value_parser = crate::inject::parse)]
+    pub inject: Vec<crate::inject::Spec>,
     /// Start at most N of the CPUs the DT declares (default: all).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub smp: Option<u16>,
+    /// Write the placement report as JSON (when the run ends).
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
     /// The display mode virtio-gpu reports to the guest, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", default_value = "1024x768", value_parser = parse_mode)]
     pub gpu_mode: (u32, u32),
@@ -112,28 +118,6 @@ fn parse_mode(s: &str) -> Result<(u32, u32), String> {
     Ok((n(w)?, n(h)?))
 }
 
-/// A memory error to inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Injection {
-    pub uncorrectable: bool,
-    pub addr: u64,
-}
-
-fn parse_injection(s: &str) -> Result<Injection, String> {
-    let (kind, addr) = s
-        .split_once('@')
-        .ok_or_else(|| format!("{s}: expected ce@ADDR or ue@ADDR"))?;
-    let uncorrectable = match kind {
-        "ce" => false,
-        "ue" => true,
-        other => return Err(format!("{s}: unknown error kind `{other}` (ce or ue)")),
-    };
-    Ok(Injection {
-        uncorrectable,
-        addr: parse_u64(addr)?,
-    })
-}
-
 #[derive(Debug, Args)]
 pub struct TestArgs {
     #[command(flatten)]
@@ -141,9 +125,6 @@ pub struct TestArgs {
     /// Write the results as JUnit XML.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Write the placement report as JSON.
-    #[arg(long, value_name = "FILE")]
-    pub report_json: Option<PathBuf>,
     /// Write the memory map with the devices' buffers as SVG.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,

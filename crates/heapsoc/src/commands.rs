@@ -199,22 +199,23 @@ fn bootargs(args: &RunArgs, default_plan: Option<&str>) -> Option<String> {
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let console = devices::console::Capture::new(true);
     let (loaded, mut vm, _) = boot(args, bootargs(args, None), &console)?;
+    let mut injector =
+        crate::inject::Injector::new(&args.inject, &loaded.board).map_err(CliError::Usage)?;
     // An interactive guest (or one LAVA drives) waits for input on the host clock.
     vm.set_realtime(!args.skip_idle);
     let raw = RawTerminal::enter();
     let input = stdin_reader();
     let mut pending: Vec<u8> = Vec::new();
     let started = std::time::Instant::now();
-    let mut injected = args.inject.is_empty();
     let mut seen = 0usize;
     let summary = vm.run_watched(
         args.max_insns.unwrap_or(u64::MAX),
-        INTERACTIVE_CHUNK.min(watch_chunk(&args.inject)),
+        INTERACTIVE_CHUNK.min(watch_chunk(injector.waiting())),
         |vm| {
             // Output without a newline (a shell prompt) reaches the terminal or pipe now.
             console.flush_echo();
-            if !injected {
-                injected = inject_when_ready(vm, &loaded.board, &console.text(), &args.inject);
+            if injector.waiting() {
+                injector.poll(vm, &loaded.board, &console.text());
             }
             if let Some(stop) = watch(vm, &new_console(&console, &mut seen)) {
                 return Some(stop);
@@ -242,15 +243,38 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     drop(raw);
     print_summary(&summary, started.elapsed());
     report_touched(&vm);
-    let (_, verdict) = placement(&loaded.board, &console.text(), &vm, &[]);
+    let text = console.text();
+    let (map, verdict) = placement(&loaded.board, &text, &vm, &[]);
     eprint!("{}", ledger::report::text(&verdict));
-    Ok(
-        if clean_end(&summary.stop, &loaded.board) && verdict.passed {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        },
-    )
+    let (lines, inject_failures) = injector.consequences(&vm, &loaded.board, &map, &text);
+    for l in lines {
+        eprintln!("heapsoc: {l}");
+    }
+    for (_, f) in &inject_failures {
+        eprintln!("heapsoc: {f}");
+    }
+    if let Some(path) = &args.report_json {
+        write_file(path, serde_json::to_string_pretty(&verdict)?.as_bytes())?;
+    }
+    let clean = clean_end(&summary.stop, &loaded.board);
+    // For a CI that reads the console (LAVA's monitor action): whatever ended the run, a
+    // block of `heapsoc-verdict: CASE pass|fail` lines between begin and end.
+    let word = |ok: bool| if ok { "pass" } else { "fail" };
+    eprintln!("heapsoc-verdict: begin");
+    eprintln!("heapsoc-verdict: power_off {}", word(clean));
+    eprintln!("heapsoc-verdict: placement {}", word(verdict.passed));
+    if !args.inject.is_empty() {
+        eprintln!(
+            "heapsoc-verdict: inject {}",
+            word(inject_failures.is_empty())
+        );
+    }
+    eprintln!("heapsoc-verdict: end");
+    Ok(if clean && verdict.passed && inject_failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The KCIDB ids of a `test` run: the flags', else fingerprints of what went in.
@@ -425,6 +449,8 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let (loaded, mut vm, guest) = boot(&args.run, boot_args.clone(), &console)?;
     vm.set_realtime(args.run.realtime);
     let board = &loaded.board;
+    let mut injector =
+        crate::inject::Injector::new(&args.run.inject, board).map_err(CliError::Usage)?;
     vm.keep_frames(args.screenshot.is_some());
     if args.no_dma_ledger {
         *vm.machine().dma.ledger.borrow_mut() = ledger::Ledger::disabled();
@@ -432,12 +458,11 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let started_at = std::time::SystemTime::now();
     let mut seen = 0usize;
-    let mut injected = args.run.inject.is_empty();
     let max_insns = args.run.max_insns.unwrap_or(TEST_MAX_INSNS);
-    let summary = vm.run_watched(max_insns, watch_chunk(&args.run.inject), |vm| {
+    let summary = vm.run_watched(max_insns, watch_chunk(injector.waiting()), |vm| {
         console.flush_echo();
-        if !injected {
-            injected = inject_when_ready(vm, board, &console.text(), &args.run.inject);
+        if injector.waiting() {
+            injector.poll(vm, board, &console.text());
         }
         watch(vm, &new_console(&console, &mut seen))
     });
@@ -479,6 +504,11 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     if let Some(problem) = compare_cpus(&vm, &text) {
         run_failures.push(("cpus".to_string(), problem));
     }
+    let (lines, inject_failures) = injector.consequences(&vm, board, &map, &text);
+    for l in lines {
+        eprintln!("heapsoc: {l}");
+    }
+    run_failures.extend(inject_failures);
     for (name, message) in &run_failures {
         eprintln!("heapsoc: {name}: {message}");
     }
@@ -498,7 +528,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         let svg = ledger::svg::render(&map, &vm.machine().dma.ledger.borrow());
         write_file(path, svg.as_bytes())?;
     }
-    if let Some(path) = &args.report_json {
+    if let Some(path) = &args.run.report_json {
         write_file(path, serde_json::to_string_pretty(&placement)?.as_bytes())?;
     }
     if let Some(path) = &args.kcidb {
@@ -552,63 +582,6 @@ fn png_rgb(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>> {
     w.write_image_data(rgb)?;
     w.finish()?;
     Ok(out)
-}
-
-/// Injects the requested memory errors once the guest has started /init (the EDAC driver
-/// is bound by then); returns whether it has happened.
-fn inject_when_ready(
-    vm: &vmm::vm::Vm,
-    board: &board::Board,
-    console: &str,
-    injections: &[crate::cli::Injection],
-) -> bool {
-    if !console.contains("Run /init") {
-        return false;
-    }
-    for i in injections {
-        let kind = if i.uncorrectable {
-            devices::dmc520::EccError::Uncorrectable
-        } else {
-            devices::dmc520::EccError::Correctable
-        };
-        let what = if i.uncorrectable {
-            "uncorrectable"
-        } else {
-            "correctable"
-        };
-        let result = match vm.machine().inject_ecc(board, kind, i.addr) {
-            vmm::machine::Injected::Reported { controller, bank } => {
-                format!("in {bank} (ECC), reported to the guest by {controller}")
-            }
-            vmm::machine::Injected::Unreported { bank } => {
-                format!("in {bank} (ECC), handled but reported by no modelled controller")
-            }
-            vmm::machine::Injected::Corrupted { bank } => {
-                format!("in {bank} (non-ECC): the data was corrupted silently")
-            }
-            vmm::machine::Injected::NotRam => "outside RAM: nothing happened".to_string(),
-        };
-        let range = board::Range {
-            base: i.addr,
-            size: 1,
-        };
-        let hit: Vec<String> = vm
-            .machine()
-            .dma
-            .ledger
-            .borrow()
-            .records()
-            .iter()
-            .filter(|r| r.segments.iter().any(|s| s.overlaps(&range)))
-            .map(|r| format!("{} {}", r.device, r.buffer))
-            .collect();
-        eprintln!(
-            "heapsoc: injected {what} memory error at 0x{:x} {result}; device buffers there so far: {}",
-            i.addr,
-            if hit.is_empty() { "none".to_string() } else { hit.join(", ") }
-        );
-    }
-    true
 }
 
 /// The memory map as this boot laid it out (dynamic pools placed from the kernel's log) and
@@ -747,8 +720,8 @@ const WATCH_CHUNK: u64 = 20_000_000;
 const INJECT_CHUNK: u64 = 200_000;
 
 /// How often the runner looks at the guest.
-fn watch_chunk(injections: &[crate::cli::Injection]) -> u64 {
-    if injections.is_empty() {
+fn watch_chunk(injecting: bool) -> u64 {
+    if !injecting {
         WATCH_CHUNK
     } else {
         INJECT_CHUNK

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod guest;
+mod inject;
 mod kcidb;
 
 use std::process::ExitCode;
