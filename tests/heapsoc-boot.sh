@@ -291,7 +291,8 @@ done
 echo "heapsoc-boot: latent ue reported; a buffer that never existed, an unknown node, an address outside RAM and an unknown kind are one-line errors"
 
 # 14. KCIDB: validated with kcidb-io (in a venv of its own, cached)
-KCIDB_VENV=${XDG_CACHE_HOME:-$HOME/.cache}/heapsoc/python/kcidb-io-$KCIDB_IO_VERSION
+# outside heapsoc/ (the guest cache, which tests/fresh-machine.sh mounts read-only)
+KCIDB_VENV=${XDG_CACHE_HOME:-$HOME/.cache}/heapsoc-tests/kcidb-io-$KCIDB_IO_VERSION
 if ! "$KCIDB_VENV/bin/python" -c 'import kcidb_io' 2>/dev/null; then
 	rm -rf "$KCIDB_VENV"
 	python3 -m venv "$KCIDB_VENV" || fail "python3 -m venv (Debian: python3-venv) failed"
