@@ -31,7 +31,9 @@
 #  15. ECC scenarios on live buffers: a bit flipped in the PL111's scanout buffer (non-ECC pool)
 #      changes exactly the reported pixel of the screenshot; a ce in a GPU buffer from
 #      default_cma_region (ECC bank) gives the guest's EDAC CE line and a report line naming the
-#      buffer; both deterministic; a ue nobody reads again is latent; bad targets are errors.
+#      buffer; both deterministic; a ue nobody reads again is latent; bad targets are errors;
+#  16. --heap-policy: the report says which heap each device got, a GPU buffer from a heap its
+#      policy does not allow fails the run with a finding naming buffer and heap.
 # Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
 set -euo pipefail
 KCIDB_IO_VERSION=141 # the kcidb-io release whose latest schema (v5.3) --kcidb writes
@@ -289,6 +291,23 @@ for bad in 'ce@buffer:/nope' 'ce@0x1000' 'zap@0x40000000'; do
 	[ "$msg" = 1 ] || fail "--inject $bad: expected one error line"
 done
 echo "heapsoc-boot: latent ue reported; a buffer that never existed, an unknown node, an address outside RAM and an unknown kind are one-line errors"
+
+# 16. per-device heap policies
+run policy-ok --dtb device-trees/heap-soc.dts --plan display \
+	--heap-policy /virtio_mmio@a000000=display-cma@58000000,default_cma_region,linux,cma,system \
+	--heap-policy /display@9100000=dumb
+[ "$(cat "$WORK/policy-ok.rc")" = 0 ] || fail "heap policies every buffer meets failed the run"
+grep -q '^  /virtio_mmio@a000000 may take display-cma@58000000, default_cma_region, linux,cma, system: got .*display-cma@58000000 x[0-9]* (choice 1)' "$WORK/policy-ok.err" ||
+	fail "the report does not say which heaps the GPU got"
+run policy-bad --dtb device-trees/heap-soc.dts --plan display \
+	--heap-policy /virtio_mmio@a000000=display-cma@58000000,default_cma_region
+[ "$(cat "$WORK/policy-bad.rc")" != 0 ] || fail "a GPU buffer from a heap its policy does not allow passed"
+finding=$(grep -m1 '\[heap-policy\]' "$WORK/policy-bad.err" || true)
+case "$finding" in
+*"/virtio_mmio@a000000: buffer blob resource "*" came from heap "*"not a heap its policy allows (display-cma@58000000, default_cma_region)"*) ;;
+*) fail "no heap-policy finding naming the GPU buffer and its heap: $finding" ;;
+esac
+echo "heapsoc-boot: heap policies: the report names the heaps each device got; expected finding:$finding"
 
 # 14. KCIDB: validated with kcidb-io (in a venv of its own, cached)
 # outside heapsoc/ (the guest cache, which tests/fresh-machine.sh mounts read-only)

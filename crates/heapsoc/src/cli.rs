@@ -62,6 +62,10 @@ pub enum CppMode {
 pub struct RunArgs {
     #[command(flatten)]
     pub board: BoardArgs,
+    /// The guest: a directory guest-images/build.sh printed (Image, initramfs.cpio.gz), e.g.
+    /// a patched build; instead of HEAPSOC_GUEST.
+    #[arg(long, value_name = "DIR")]
+    pub guest: Option<PathBuf>,
     /// arm64 kernel Image (default: the guest-image cache).
     #[arg(long, value_name = "FILE")]
     pub kernel: Option<PathBuf>,
@@ -97,6 +101,11 @@ pub struct RunArgs {
     /// Start at most N of the CPUs the DT declares (default: all).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub smp: Option<u16>,
+    /// The heaps device NODE may take buffers from, in priority order: NODE=HEAP[,HEAP...]
+    /// (repeatable; `dumb` allows the DRM driver's own buffers). Every buffer the device
+    /// imported or scanned out is judged; the report says which heap it got.
+    #[arg(long, value_name = "NODE=HEAPS")]
+    pub heap_policy: Vec<crate::heap_policy::Spec>,
     /// Write the placement report as JSON (when the run ends).
     #[arg(long, value_name = "FILE")]
     pub report_json: Option<PathBuf>,
@@ -171,6 +180,18 @@ pub struct InspectArgs {
     /// Print the board model as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Check the board against the DT bindings with dt-schema's dt-validate: the kernel
+    /// tree's (the one the .dts is in, else the guest build's) plus --schema directories.
+    /// Violations are warnings unless --strict.
+    #[arg(long)]
+    pub validate: bool,
+    /// A directory of binding schemas (YAML) to validate with, besides the kernel's
+    /// (repeatable; implies --validate).
+    #[arg(long, value_name = "DIR")]
+    pub schema: Vec<PathBuf>,
+    /// Binding violations are errors (exit status 1).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -101,7 +101,80 @@ pub fn inspect(args: &InspectArgs) -> Result<ExitCode> {
             Err(e) => print!("\nMachine\n  cannot boot: {e}\n"),
         }
     }
+    if args.validate || args.strict || !args.schema.is_empty() {
+        let violations = validate_board(args, &loaded)?;
+        let level = if args.strict { "error" } else { "warning" };
+        for v in &violations {
+            eprintln!("heapsoc: {level}: binding: {v}");
+        }
+        eprintln!(
+            "heapsoc: dt-validate: {} binding violation(s)",
+            violations.len()
+        );
+        if args.strict && !violations.is_empty() {
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `inspect --validate`: the board's DTB through dt-validate.
+fn validate_board(args: &InspectArgs, loaded: &Loaded) -> Result<Vec<crate::validate::Violation>> {
+    let lookup = crate::guest::Lookup::from_env();
+    let kernel = crate::validate::bindings_of(&args.board.dtb)
+        .or_else(|| lookup.kernel_bindings())
+        .ok_or_else(|| {
+            CliError::Usage(
+                "--validate: no kernel bindings: the board is not in a kernel tree and no guest build unpacked one (guest-images/build.sh)".into(),
+            )
+        })?;
+    let mut dirs = vec![kernel];
+    for d in &args.schema {
+        if !d.is_dir() {
+            return Err(CliError::Usage(format!(
+                "--schema {}: not a directory",
+                d.display()
+            )));
+        }
+        dirs.push(d.clone());
+    }
+    let dtb = board::guest_dtb(&loaded.tree, &board::ChosenPatch::default()).map_err(|source| {
+        CliError::Board {
+            path: args.board.dtb.display().to_string(),
+            source,
+        }
+    })?;
+    let work = tempfile_dir()?;
+    let cache = lookup
+        .cache
+        .map(|c| c.join("dtschema"))
+        .filter(|c| std::fs::create_dir_all(c).is_ok())
+        .unwrap_or_else(|| work.clone());
+    let result = crate::validate::validate(&dtb, &dirs, &cache, &work).map_err(CliError::Usage);
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+/// A fresh private directory under the system's temporary directory.
+fn tempfile_dir() -> Result<PathBuf> {
+    let base = std::env::temp_dir();
+    for n in 0..1000u32 {
+        let d = base.join(format!("heapsoc-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&d) {
+            Ok(()) => return Ok(d),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(source) => {
+                return Err(CliError::Io {
+                    path: d.display().to_string(),
+                    source,
+                })
+            }
+        }
+    }
+    Err(CliError::Usage(format!(
+        "no free temporary directory under {}",
+        base.display()
+    )))
 }
 
 /// The machine a boot builds, as `inspect` shows it.
@@ -164,7 +237,11 @@ pub fn dtb(args: &DtbArgs) -> Result<ExitCode> {
 /// The guest's files (see [`crate::guest`]), with a note on stderr when the choice is
 /// not the obvious one.
 fn guest_files(args: &RunArgs) -> Result<(PathBuf, Option<PathBuf>)> {
-    let g = crate::guest::Lookup::from_env()
+    let mut lookup = crate::guest::Lookup::from_env();
+    if let Some(dir) = &args.guest {
+        lookup.guest_dir = Some(dir.clone());
+    }
+    let g = lookup
         .locate(args.kernel.as_deref(), args.initrd.as_deref())
         .map_err(|e| CliError::Guest(e.to_string()))?;
     if let Some(note) = &g.note {
@@ -201,6 +278,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let (loaded, mut vm, _) = boot(args, bootargs(args, None), &console)?;
     let mut injector =
         crate::inject::Injector::new(&args.inject, &loaded.board).map_err(CliError::Usage)?;
+    let policies = heap_policies(args, &loaded.board)?;
     // An interactive guest (or one LAVA drives) waits for input on the host clock.
     vm.set_realtime(!args.skip_idle);
     let raw = RawTerminal::enter();
@@ -244,7 +322,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     print_summary(&summary, started.elapsed());
     report_touched(&vm);
     let text = console.text();
-    let (map, verdict) = placement(&loaded.board, &text, &vm, &[]);
+    let (map, verdict) = placement(&loaded.board, &text, &vm, &[], &policies);
     eprint!("{}", ledger::report::text(&verdict));
     let (lines, inject_failures) = injector.consequences(&vm, &loaded.board, &map, &text);
     for l in lines {
@@ -275,6 +353,14 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The `--heap-policy` arguments with their heaps as the board names them.
+fn heap_policies(args: &RunArgs, board: &board::Board) -> Result<Vec<crate::heap_policy::Policy>> {
+    args.heap_policy
+        .iter()
+        .map(|p| p.resolve(board).map_err(CliError::Usage))
+        .collect()
 }
 
 /// The KCIDB ids of a `test` run: the flags', else fingerprints of what went in.
@@ -451,6 +537,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let board = &loaded.board;
     let mut injector =
         crate::inject::Injector::new(&args.run.inject, board).map_err(CliError::Usage)?;
+    let policies = heap_policies(&args.run, board)?;
     vm.keep_frames(args.screenshot.is_some());
     if args.no_dma_ledger {
         *vm.machine().dma.ledger.borrow_mut() = ledger::Ledger::disabled();
@@ -475,7 +562,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         eprintln!("heapsoc: the guest's EDAC driver reported: {}", line.trim());
     }
     let report = tap::parse(&text);
-    let (map, placement) = placement(board, &text, &vm, &args.expect);
+    let (map, placement) = placement(board, &text, &vm, &args.expect, &policies);
     eprintln!(
         "heapsoc: {} after {} instructions ({:.2} s wall, {:.1} MIPS), guest counter {}, spurious IRQs {}",
         stop_word(&summary.stop),
@@ -591,6 +678,7 @@ fn placement(
     console: &str,
     vm: &vmm::vm::Vm,
     rules: &[ledger::Rule],
+    policies: &[crate::heap_policy::Policy],
 ) -> (ledger::MemoryMap, ledger::Placement) {
     let mut map = ledger::MemoryMap::new(board);
     for line in console.lines() {
@@ -600,33 +688,22 @@ fn placement(
     let mut verdict = ledger::report::build(board, &map, &ledger, rules);
     // The guest's heap-display test says which heap each buffer it imported into
     // virtio-gpu came from; the GPU met the imports as guest blobs in the same order.
-    let imports = guest_imports(console, "virtio_gpu");
+    let imports = crate::buffers::guest_lines(console, "heapsoc-display: ", "virtio_gpu", true);
     if let Some(gpu) = board.devices.iter().find(|d| {
         d.status == board::Status::Okay && d.compatible.iter().any(|c| c == "virtio,mmio")
     }) {
         verdict.heaps =
             ledger::report::attribute_to_heaps(&map, &ledger, &gpu.node, "blob resource", &imports);
     }
+    if !policies.is_empty() {
+        let known = crate::buffers::buffers(board, &ledger, console);
+        let (findings, results) = crate::heap_policy::check(policies, &known);
+        verdict.passed &= findings.is_empty();
+        verdict.findings.extend(findings);
+        verdict.policies = results;
+    }
     drop(ledger);
     (map, verdict)
-}
-
-/// (heap, size) of each buffer the guest imported into the DRM driver `driver`, in order,
-/// from its `heapsoc-display:` lines.
-fn guest_imports(console: &str, driver: &str) -> Vec<(String, u64)> {
-    console
-        .lines()
-        .filter_map(|l| l.split("heapsoc-display: ").nth(1))
-        .filter_map(|fields| {
-            let get = |key: &str| {
-                fields
-                    .split_whitespace()
-                    .find_map(|f| f.strip_prefix(key)?.strip_prefix('='))
-            };
-            (get("device")? == driver && get("import")? == "ok")
-                .then(|| Some((get("heap")?.to_string(), get("size")?.parse().ok()?)))?
-        })
-        .collect()
 }
 
 /// Guest instructions between looks at host console input in `heapsoc run`.

@@ -58,6 +58,25 @@ impl Lookup {
         }
     }
 
+    /// The DT bindings of the kernel tree the guest build unpacked (the newest).
+    pub fn kernel_bindings(&self) -> Option<PathBuf> {
+        let src = self.cache.as_ref()?.join("downloads/src");
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&src)
+            .ok()?
+            .flatten()
+            .flat_map(|pkg| {
+                std::fs::read_dir(pkg.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .map(|tree| tree.path().join("Documentation/devicetree/bindings"))
+            .filter(|b| b.is_dir())
+            .collect();
+        found.sort();
+        found.pop()
+    }
+
     /// The dtc of a kernel tree: its own `scripts/dtc/dtc` when built in the tree, else the
     /// one the guest build made for it (the guest build compiles the tree out of tree, in
     /// `kbuild/<source package>/`, and builds dtc there).

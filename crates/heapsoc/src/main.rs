@@ -1,10 +1,13 @@
 //! `heapsoc`: the command-line front end; the work is in the library crates.
 
+mod buffers;
 mod cli;
 mod commands;
 mod guest;
+mod heap_policy;
 mod inject;
 mod kcidb;
+mod validate;
 
 use std::process::ExitCode;
 

@@ -60,12 +60,27 @@ pub struct HeapSummary {
     pub contiguous: bool,
 }
 
+/// A device's heap policy (the heaps it may take buffers from, in priority order) and the
+/// heaps its buffers came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeapPolicy {
+    pub device: String,
+    pub allowed: Vec<String>,
+    /// Heap and buffer count, in the order the device first met them (`dumb`: a buffer the
+    /// DRM driver allocated itself, from no heap).
+    pub got: Vec<(String, usize)>,
+    /// Buffers of the device the guest named no heap for (not judged).
+    pub unattributed: usize,
+}
+
 /// The verdict of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Placement {
     pub devices: Vec<DeviceSummary>,
     /// Imported buffers by heap, when the guest said which heap each came from.
     pub heaps: Vec<HeapSummary>,
+    /// Heap policies given for the run and what each device got.
+    pub policies: Vec<HeapPolicy>,
     pub regions: Vec<Region>,
     pub findings: Vec<Finding>,
     /// Distinct accesses the ledger could not keep (it was full): the verdict is incomplete.
@@ -128,6 +143,7 @@ pub fn build(board: &Board, map: &MemoryMap, ledger: &Ledger, rules: &[Rule]) ->
         passed: findings.is_empty() && ledger.overflowed() == 0,
         unrecorded: ledger.overflowed(),
         heaps: Vec::new(),
+        policies: Vec::new(),
         devices,
         regions: map.regions.clone(),
         findings,
@@ -283,6 +299,35 @@ pub fn text(p: &Placement) -> String {
                 100.0 * ecc as f64 / h.bytes as f64
             },
             banks.join(", ")
+        );
+    }
+    if !p.policies.is_empty() {
+        o.push_str("Heap policies\n");
+    }
+    for h in &p.policies {
+        let got: Vec<String> = h
+            .got
+            .iter()
+            .map(|(heap, n)| match h.allowed.iter().position(|a| a == heap) {
+                Some(i) => format!("{heap} x{n} (choice {})", i + 1),
+                None => format!("{heap} x{n} (not allowed)"),
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "  {} may take {}: got {}{}",
+            h.device,
+            h.allowed.join(", "),
+            if got.is_empty() {
+                "no buffer from a heap".to_string()
+            } else {
+                got.join(", ")
+            },
+            if h.unattributed > 0 {
+                format!("; {} buffer(s) the guest named no heap for", h.unattributed)
+            } else {
+                String::new()
+            }
         );
     }
     if p.unrecorded > 0 {
