@@ -8,6 +8,13 @@
 #                                      if that guest has not been built
 #   guest-images/build.sh --refresh    re-read the package lists first (newer Debian packages)
 #   guest-images/build.sh --force      rebuild even if the output directory is complete
+#   --patch FILE ...                   apply these patches (mbox or diff, -p1, in the order given)
+#                                      to a copy of the kernel tree; a patch that does not apply
+#                                      fails naming the file and hunk
+#   --fragment FILE ...                extra Kconfig lines after kernel.fragment (later settings of
+#                                      an option win), checked against .config like the main one
+#   Patched guests are cached by the hash of everything that went in, next to the unpatched one;
+#   each patch set keeps its own kernel object directory (incremental rebuilds).
 #
 # Cache: ${HEAPSOC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/heapsoc}
 #   downloads/  private apt configurations, .debs, the unpacked kernel tree, busybox (shared by
@@ -46,20 +53,36 @@ dirname readlink realpath timeout time sha256sum md5sum devmem mknod"
 MODE=build
 REFRESH=0
 FORCE=0
-for arg in "$@"; do
-	case "$arg" in
+PATCHES=()
+FRAGMENTS=()
+abspath() { # abspath FILE: the absolute path of an existing file, else exit 2 naming it
+	[ -f "$1" ] || { echo "build.sh: $2 $1: no such file" >&2; exit 2; }
+	printf '%s/%s' "$(cd "$(dirname "$1")" && pwd)" "$(basename "$1")"
+}
+while [ $# -gt 0 ]; do
+	case "$1" in
 	--print-dir) MODE=print ;;
 	--refresh) REFRESH=1 ;;
 	--force) FORCE=1 ;;
+	--patch | --fragment)
+		[ $# -ge 2 ] || { echo "build.sh: $1 needs a file" >&2; exit 2; }
+		if [ "$1" = --patch ]; then
+			PATCHES+=("$(abspath "$2" --patch)")
+		else
+			FRAGMENTS+=("$(abspath "$2" --fragment)")
+		fi
+		shift
+		;;
 	-h | --help)
-		sed -n '2,22p' "$SELF" | sed 's/^# \{0,1\}//'
+		sed -n '2,30p' "$SELF" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
-		echo "build.sh: unknown argument '$arg' (try --help)" >&2
+		echo "build.sh: unknown argument '$1' (try --help)" >&2
 		exit 2
 		;;
 	esac
+	shift
 done
 
 T0=$(date +%s)
@@ -232,7 +255,37 @@ compute_hash() {
 			[ -f "$HERE/$f" ] || die "missing input $HERE/$f"
 			printf '%s %s\n' "$(sha256sum <"$HERE/$f" | cut -d' ' -f1)" "$f"
 		done < <(input_files)
+		local p
+		for p in ${PATCHES[@]+"${PATCHES[@]}"}; do
+			printf 'patch %s\n' "$(sha256sum <"$p" | cut -d' ' -f1)"
+		done
+		for p in ${FRAGMENTS[@]+"${FRAGMENTS[@]}"}; do
+			printf 'fragment %s\n' "$(sha256sum <"$p" | cut -d' ' -f1)"
+		done
 	} | sha256sum | cut -c1-16
+}
+
+patch_set_hash() { # the patches alone, in order: names the patched tree and its object directory
+	local p
+	for p in "${PATCHES[@]}"; do sha256sum <"$p" | cut -d' ' -f1; done | sha256sum | cut -c1-16
+}
+
+# apply_patches TREE: the patches in order; a failure names the patch file and the hunk
+apply_patches() {
+	local tree=$1 p out failed
+	for p in "${PATCHES[@]}"; do
+		if ! out=$(patch -d "$tree" -p1 --forward --batch --fuzz=0 --no-backup-if-mismatch -r - <"$p" 2>&1); then
+			failed=$(printf '%s\n' "$out" | awk '
+				/^patching file / { f = $3 }
+				/^Hunk #[0-9]+ FAILED/ { print f ": hunk " $2 " " $3 " " $4 " " $5; n++ }
+				/can.t find file to patch/ { print "a file it changes is not in the tree"; n++ }
+				/Reversed .* patch detected/ { print (f ? f ": " : "") "already applied (reversed patch detected)"; n++ }
+				/^patch: \*\*\*\* / { sub(/^patch: \*\*\*\* /, ""); print; n++ }
+				END { if (!n) print "see the patch output" }' | head -n 3 | paste -sd ';' -)
+			rm -rf "$(dirname "$tree")" # the half-patched copy
+			die "patch $p does not apply to $KERNEL_PKG $KVER: $failed"
+		fi
+	done
 }
 
 manifest_complete() { # manifest_complete DIR
@@ -304,6 +357,7 @@ if ! download_deb "$KERNEL_SUITE" "$KERNEL_PKG" "$KVER" all ||
 fi
 SRCBASE="$DL/src/$(sanitize "$KERNEL_PKG-$KVER")"
 SRC="$SRCBASE/$KERNEL_PKG"
+PRISTINE=$SRC
 if [ ! -e "$SRCBASE/.unpacked" ]; then
 	log "      unpacking $KERNEL_PKG into $SRCBASE"
 	rm -rf "$SRCBASE"
@@ -316,6 +370,22 @@ if [ ! -e "$SRCBASE/.unpacked" ]; then
 	[ -f "$SRC/Makefile" ] || die "unpacked kernel tree not found at $SRC"
 	touch "$SRCBASE/.unpacked"
 fi
+KBUILD="$CACHE_ROOT/kbuild/$(sanitize "$KERNEL_PKG-$KVER")"
+if [ ${#PATCHES[@]} -gt 0 ]; then
+	# a copy of the tree (hard links: patch replaces the files it changes) per patch set
+	PSET=$(patch_set_hash)
+	PBASE="$DL/src/patched/$(sanitize "$KERNEL_PKG-$KVER")-$PSET"
+	if [ ! -e "$PBASE/.patched" ]; then
+		log "      applying ${#PATCHES[@]} patch(es) to a copy of $KERNEL_PKG in $PBASE"
+		rm -rf "$PBASE"
+		mkdir -p "$PBASE"
+		cp -al "$PRISTINE" "$PBASE/$KERNEL_PKG"
+		apply_patches "$PBASE/$KERNEL_PKG"
+		touch "$PBASE/.patched"
+	fi
+	SRC="$PBASE/$KERNEL_PKG"
+	KBUILD="$KBUILD-$PSET"
+fi
 BBDIR="$DL/busybox/$(sanitize "$BUSYBOX_PKG-$BUSYBOX_ARCH-$BBVER")"
 if [ ! -e "$BBDIR/.unpacked" ]; then
 	rm -rf "$BBDIR"
@@ -327,7 +397,6 @@ fi
 step_done
 
 # ---------------------------------------------------------------------------------------------
-KBUILD="$CACHE_ROOT/kbuild/$(sanitize "$KERNEL_PKG-$KVER")"
 mkdir -p "$KBUILD"
 # reproducible-ish builds: no user/host/date of this machine in the Image
 export KBUILD_BUILD_USER=heapsoc KBUILD_BUILD_HOST=heapsoc KBUILD_BUILD_VERSION=1
@@ -335,10 +404,24 @@ export KBUILD_BUILD_TIMESTAMP="Thu Jan  1 00:00:00 UTC 1970"
 KMAKE=(make -C "$SRC" O="$KBUILD" ARCH=arm64 CROSS_COMPILE="$CROSS")
 
 step 3 "configuring kernel (allnoconfig + kernel.fragment) and checking .config"
+fragment_options() { # the options a fragment sets or unsets
+	sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' "$1"
+}
+for f in "$HERE/kernel.fragment" ${FRAGMENTS[@]+"${FRAGMENTS[@]}"}; do
+	dups=$(fragment_options "$f" | sort | uniq -d | tr '\n' ' ')
+	[ -z "$dups" ] || die "$f sets these options more than once: $dups"
+done
+# kernel.fragment, then each --fragment; an option set again later replaces the earlier line
 cp "$HERE/kernel.fragment" "$WORK/kernel.fragment"
-dups=$(sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' \
-	"$WORK/kernel.fragment" | sort | uniq -d | tr '\n' ' ')
-[ -z "$dups" ] || die "kernel.fragment sets these options more than once: $dups"
+for f in ${FRAGMENTS[@]+"${FRAGMENTS[@]}"}; do
+	while IFS= read -r opt; do
+		sed -i -e "/^$opt=/d" -e "/^# $opt is not set\$/d" "$WORK/kernel.fragment"
+	done < <(fragment_options "$f")
+	{
+		printf '\n# --fragment %s\n' "$f"
+		cat "$f"
+	} >>"$WORK/kernel.fragment"
+done
 run_logged "$WORK/logs/kernel-config.log" "${KMAKE[@]}" KCONFIG_ALLCONFIG="$WORK/kernel.fragment" allnoconfig
 bad=""
 while IFS= read -r line; do
@@ -424,6 +507,8 @@ json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')";
 	printf '    %s: %s\n' "$(json_str "$BUSYBOX_PKG:$BUSYBOX_ARCH")" "$(json_str "$BBVER")"
 	printf '  },\n'
 	printf '  "toolchain": %s,\n' "$(json_str "$(toolchain_versions)")"
+	printf '  "patches": [%s],\n' "$(for f in ${PATCHES[@]+"${PATCHES[@]}"}; do printf '{"file": %s, "sha256": "%s"},' "$(json_str "$f")" "$(sha "$f")"; done | sed 's/,$//')"
+	printf '  "fragments": [%s],\n' "$(for f in ${FRAGMENTS[@]+"${FRAGMENTS[@]}"}; do printf '{"file": %s, "sha256": "%s"},' "$(json_str "$f")" "$(sha "$f")"; done | sed 's/,$//')"
 	printf '  "files": {\n'
 	printf '    "Image": {"sha256": "%s", "size": %d},\n' "$(sha "$WORK/Image")" "$(stat -c %s "$WORK/Image")"
 	printf '    "initramfs.cpio.gz": {"sha256": "%s", "size": %d},\n' "$(sha "$WORK/initramfs.cpio.gz")" "$(stat -c %s "$WORK/initramfs.cpio.gz")"
