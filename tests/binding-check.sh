@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # tests/binding-check.sh - `heapsoc inspect --validate`: a board against the kernel's DT
-# bindings plus a prototype binding (tests/schemas/heapsoc,carveout-heap.yaml), with dt-schema
+# bindings plus a prototype binding (examples/carveout-heap/bindings/heapsoc,carveout-heap.yaml), with dt-schema
 # (the `dtschema` package from PyPI, in a venv of its own, cached):
 #   1. without dt-validate in PATH, one error line naming the install command;
-#   2. tests/boards/carveout-binding-typo.dts (no-mpa for no-map) fails with --strict, the
+#   2. examples/carveout-heap/board-typo.dts (no-mpa for no-map) fails with --strict, the
 #      finding naming the node and the property;
-#   3. tests/boards/carveout-binding.dts has no violation in that node.
+#   3. examples/carveout-heap/board.dts has no violation in that node.
 # The first run processes the kernel's bindings with dt-mk-schema (cached with the guest).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,11 +21,11 @@ trap 'rm -rf "$WORK"' EXIT
 
 cargo build --release -q -p heapsoc
 HEAPSOC=$ROOT/target/release/heapsoc
-NODE=/reserved-memory/carveout@5f000000
+NODE=/reserved-memory/carveout-heap@5c000000
 
 # 1. no dt-schema: one line that says what to install
 set +e
-PATH=/usr/bin:/bin "$HEAPSOC" inspect --dtb tests/boards/carveout-binding.dts --validate >/dev/null 2>"$WORK/none.err"
+PATH=/usr/bin:/bin "$HEAPSOC" inspect --dtb examples/carveout-heap/board.dts --validate >/dev/null 2>"$WORK/none.err"
 rc=$?
 set -e
 [ "$rc" != 0 ] || fail "--validate without dt-schema succeeded"
@@ -43,7 +43,7 @@ export PATH="$VENV/bin:$PATH"
 
 # 2. the typo, as an error
 set +e
-"$HEAPSOC" inspect --dtb tests/boards/carveout-binding-typo.dts --schema tests/schemas --strict \
+"$HEAPSOC" inspect --dtb examples/carveout-heap/board-typo.dts --schema examples/carveout-heap/bindings --strict \
 	>/dev/null 2>"$WORK/typo.err"
 rc=$?
 set -e
@@ -53,7 +53,7 @@ finding=$(grep -m1 "^heapsoc: error: binding: $NODE: .*no-mpa" "$WORK/typo.err" 
 echo "binding-check: expected finding: ${finding#heapsoc: error: binding: }"
 
 # 3. the fixed node passes (other nodes may have their own warnings)
-"$HEAPSOC" inspect --dtb tests/boards/carveout-binding.dts --schema tests/schemas >/dev/null 2>"$WORK/good.err" ||
+"$HEAPSOC" inspect --dtb examples/carveout-heap/board.dts --schema examples/carveout-heap/bindings >/dev/null 2>"$WORK/good.err" ||
 	fail "inspect --schema on the fixed board failed: $(tail -n 3 "$WORK/good.err")"
 grep -q 'dt-validate: [0-9]* binding violation' "$WORK/good.err" || fail "dt-validate did not run on the fixed board"
 if grep -q "binding: $NODE:" "$WORK/good.err"; then

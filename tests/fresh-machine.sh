@@ -8,9 +8,9 @@
 # toolchain), clones the repository's HEAD into it and runs, inside it as root:
 #     apt-get update && tests/host-deps.sh && tests/run
 # Everything Debian that the tests need must come from tests/host-deps.sh. The host's Rust
-# toolchain and the guest-image cache are bind-mounted read-only (a fresh machine has the
-# toolchain; the guest build itself is the same from nothing, ~5 minutes, and is what the cache
-# holds). It prints what host-deps.sh installed and how long each part took.
+# toolchain is bind-mounted read-only and the guest-image cache is seen through an overlay
+# that keeps the host's copy untouched (a fresh machine has the toolchain; the guest build itself
+# is the same from nothing, ~5 minutes, and is what the cache holds). It prints what host-deps.sh installed and how long each part took.
 #
 # usage: tests/fresh-machine.sh [--keep] [--root DIR]
 #   --root DIR  where the root goes (default: a new directory under ${TMPDIR:-/var/tmp});
@@ -95,11 +95,17 @@ bind /sys "$FRESH/sys"
 bind /dev "$FRESH/dev"
 bind /dev/pts "$FRESH/dev/pts"
 bind "$TOOLCHAIN" "$FRESH/opt/rust" ro
-bind "$CACHE" "$FRESH/root/.cache/heapsoc" ro
+# the host's cache stays untouched: the root sees it through an overlay whose writes (patched
+# guests, their kernel objects, processed binding schemas) go to a layer of the root's own
+mkdir -p "$FRESH/root/.cache/heapsoc" "$FRESH/var/cache-upper/u" "$FRESH/var/cache-upper/w"
+mount -t overlay overlay \
+	-o "lowerdir=$CACHE,upperdir=$FRESH/var/cache-upper/u,workdir=$FRESH/var/cache-upper/w" \
+	"$FRESH/root/.cache/heapsoc" || die "cannot mount the guest cache as an overlay"
+MOUNTS+=("$FRESH/root/.cache/heapsoc")
 rm -rf "$FRESH/work/heapsoc"
 mkdir -p "$FRESH/work"
 git clone -q "$ROOT_DIR" "$FRESH/work/heapsoc"
-say "clean clone of $(git -C "$ROOT_DIR" rev-parse --short HEAD) in the root; toolchain $(basename "$TOOLCHAIN") and guest cache read-only"
+say "clean clone of $(git -C "$ROOT_DIR" rev-parse --short HEAD) in the root; toolchain $(basename "$TOOLCHAIN") read-only, guest cache through an overlay"
 
 LOG="$FRESH.run.log"
 set +e

@@ -17,7 +17,8 @@
  * then) until the next one replaces it; after the last one the CRTC is switched off and everything
  * released (RMFB, GEM_CLOSE, munmap, close). When no heap buffer could be shown on a display (a
  * PL111 that refuses imports, a virtio-gpu without blob resources), a dumb buffer with the same
- * pattern is shown instead, so the screenshot always has it.
+ * pattern is shown instead, so the screenshot always has it. heapsoc.display_heap=NAME (repeatable)
+ * limits the test to those heaps (the heap a board's display policy names, say).
  *
  * Test pattern (XRGB8888), for a W x H buffer with serial number TAG (tag= in the lines below):
  *   rows 0 .. H*7/8-1: 8 vertical colour bars, bar i = columns [i*W/8, (i+1)*W/8): white ffffff,
@@ -883,6 +884,45 @@ static void read_hold_ms(void)
 	fclose(f);
 }
 
+/*
+ * heapsoc.display_heap=NAME on the kernel command line (repeatable): test only these heaps, e.g.
+ * the one heap a board's display policy names. Returns how many names were given; names the
+ * board has no heap for are failures.
+ */
+static int limit_heaps(char **heaps, int *nheaps)
+{
+	static const char key[] = "heapsoc.display_heap=";
+	char buf[4096], *p, *wanted[MAX_HEAPS];
+	int nwanted = 0, i, k, kept = 0;
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f))
+		for (p = strtok(buf, " \n"); p && nwanted < MAX_HEAPS; p = strtok(NULL, " \n"))
+			if (!strncmp(p, key, sizeof(key) - 1))
+				wanted[nwanted++] = p + sizeof(key) - 1;
+	fclose(f);
+	if (!nwanted)
+		return 0;
+	for (k = 0; k < nwanted; k++) {
+		for (i = 0; i < *nheaps && strcmp(heaps[i], wanted[k]); i++)
+			;
+		tap(i < *nheaps, "heap %s named by heapsoc.display_heap= is in " HEAP_DIR, wanted[k]);
+	}
+	for (i = 0; i < *nheaps; i++) {
+		for (k = 0; k < nwanted && strcmp(heaps[i], wanted[k]); k++)
+			;
+		if (k < nwanted)
+			heaps[kept++] = heaps[i];
+		else
+			free(heaps[i]);
+	}
+	*nheaps = kept;
+	diag("heaps limited by heapsoc.display_heap= to %d", kept);
+	return nwanted;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -918,6 +958,7 @@ int main(void)
 	qsort(heaps, nheaps, sizeof(heaps[0]), cmp_str);
 	diag("%d heaps in %s", nheaps, HEAP_DIR);
 	tap(nheaps > 0, "heaps found in %s", HEAP_DIR);
+	limit_heaps(heaps, &nheaps);
 
 	d = opendir(DRI_DIR);
 	while (d && (e = readdir(d)) && nnames < MAX_CARDS)

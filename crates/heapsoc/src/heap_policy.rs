@@ -56,10 +56,19 @@ impl Spec {
                 self.device
             ));
         }
+        // The heaps Linux 7.3 makes, the no-map carveouts a patched kernel may export as
+        // heaps of their names (a prototype binding), and the DRM drivers' own buffers.
         let names: Vec<&str> = board
             .heaps
             .iter()
             .map(|h| h.name.as_str())
+            .chain(
+                board
+                    .reserved
+                    .iter()
+                    .filter(|r| r.kind == board::ReservedKind::Carveout)
+                    .map(|r| r.name.as_str()),
+            )
             .chain(["dumb"])
             .collect();
         let pieces: Vec<&str> = self.list.split(',').filter(|p| !p.is_empty()).collect();

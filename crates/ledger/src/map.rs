@@ -15,6 +15,10 @@ pub struct Region {
     pub range: Option<Range>,
     /// Devices whose `memory-region` names this region.
     pub owners: Vec<String>,
+    /// A no-map carveout the guest's kernel exports as a dma-buf heap of its name (a
+    /// patched kernel's prototype heap, learnt from the guest's heap list): any device may
+    /// DMA into it, through that heap's buffers.
+    pub heap: bool,
 }
 
 /// A piece of an access: inside one bank (or outside RAM) and at most one region.
@@ -48,6 +52,7 @@ impl MemoryMap {
                     kind: r.kind,
                     range: r.fixed_range(),
                     owners: r.users.clone(),
+                    heap: false,
                 })
                 .collect(),
         }
@@ -64,9 +69,24 @@ impl MemoryMap {
         }
     }
 
-    /// Learns a region's placement from a kernel log line of drivers/of/of_reserved_mem.c:
-    /// `OF: reserved mem: 0x000000004c000000..0x000000004fffffff (65536 KiB) map reusable linux,cma`.
+    /// Learns from a console line: a region's placement from a kernel log line of
+    /// drivers/of/of_reserved_mem.c
+    /// (`OF: reserved mem: 0x000000004c000000..0x000000004fffffff (65536 KiB) map reusable linux,cma`),
+    /// and which no-map carveouts the kernel exports as heaps from the guest's heap list
+    /// (`# heapsoc-heaps: default_cma_region carveout-heap@5c000000 system`).
     pub fn learn_from_console(&mut self, line: &str) -> bool {
+        if let Some(heaps) = line.split("heapsoc-heaps:").nth(1) {
+            let mut any = false;
+            for name in heaps.split_whitespace() {
+                for r in self.regions.iter_mut() {
+                    if r.name == name && r.kind == ReservedKind::Carveout {
+                        r.heap = true;
+                        any = true;
+                    }
+                }
+            }
+            return any;
+        }
         let Some(rest) = line.split("OF: reserved mem: ").nth(1) else {
             return false;
         };

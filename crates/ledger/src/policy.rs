@@ -126,7 +126,10 @@ pub fn evaluate(board: &Board, map: &MemoryMap, ledger: &Ledger, rules: &[Rule])
                     ));
                 }
                 if let Some(r) = place.region.map(|r| &map.regions[r]) {
-                    if r.kind == ReservedKind::Carveout && !r.owners.contains(&rec.device) {
+                    if r.kind == ReservedKind::Carveout
+                        && !r.heap
+                        && !r.owners.contains(&rec.device)
+                    {
                         out.push(finding(
                             rec,
                             "carveout",

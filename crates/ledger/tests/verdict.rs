@@ -343,3 +343,46 @@ fn a_console_line_spanning_all_of_memory_is_ignored() {
         "OF: reserved mem: 0x000000004c000000..0x000000004fffffff (65536 KiB) map reusable linux,cma"
     ));
 }
+
+#[test]
+fn a_carveout_the_guest_kernel_exports_as_a_heap_is_no_carveout_violation() {
+    // A patched kernel exports carveout@5f000000 as a heap of that name: a device without
+    // a memory-region that scans out one of its buffers breaks no carveout rule. Learnt
+    // only from the guest's heap list, only for no-map carveouts.
+    let b = heap_soc();
+    let mut map = MemoryMap::new(&b);
+    assert!(!map.learn_from_console("# heapsoc-heaps: default_cma_region linux,cma system"));
+    assert!(map.learn_from_console(
+        "# heapsoc-heaps: carveout@5f000000 default_cma_region display-cma@58000000 system"
+    ));
+    let carve = map
+        .regions
+        .iter()
+        .find(|r| r.name == "carveout@5f000000")
+        .unwrap();
+    assert!(carve.heap);
+    let cma = map
+        .regions
+        .iter()
+        .find(|r| r.name == "display-cma@58000000")
+        .unwrap();
+    assert!(!cma.heap, "a CMA pool is a pool, not an exported carveout");
+    let mut l = Ledger::new();
+    l.record(
+        GPU,
+        &[r(0x5f00_0000, 0x1000)],
+        Direction::Read,
+        Purpose::Buffer,
+        "blob resource 1",
+        0,
+    );
+    let p = report::build(&b, &map, &l, &[]);
+    assert!(
+        !p.findings.iter().any(|f| f.rule == "carveout"),
+        "{:?}",
+        p.findings
+    );
+    // without the heap list the same DMA is a carveout violation
+    let p = report::build(&b, &MemoryMap::new(&b), &l, &[]);
+    assert!(p.findings.iter().any(|f| f.rule == "carveout"));
+}
