@@ -92,42 +92,8 @@ sysh = heaps["system"]
 shares = ", ".join("%s %d%%" % (b["bank"], 100 * b["bytes"] // sysh["bytes"]) for b in sysh["banks"])
 print("heapsoc-boot: virtio-gpu imports from the system heap: %d buffer(s), %s" % (sysh["buffers"], shares))
 PY
-python3 - "$WORK/display.png" <<'PY' || fail "the PL111 screenshot does not show the guest's colour bars"
-import struct, sys, zlib
-data = open(sys.argv[1], "rb").read()
-assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-pos, idat, w = 8, b"", 0
-while pos < len(data):
-    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-    body = data[pos + 8:pos + 8 + n]
-    if kind == b"IHDR":
-        w, h, depth, colour = struct.unpack(">IIBB", body[:10])
-        assert (depth, colour) == (8, 2), "expected 8-bit RGB"
-    elif kind == b"IDAT":
-        idat += body
-    pos += 12 + n
-raw, stride, rows, prev = zlib.decompress(idat), 3 * w, [], bytearray(3 * w)
-for y in range(h):
-    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):  # PNG filters: none, sub, up, average, Paeth
-        a = line[i - 3] if i >= 3 else 0
-        b, c = prev[i], (prev[i - 3] if i >= 3 else 0)
-        if f == 1: line[i] = (line[i] + a) & 255
-        elif f == 2: line[i] = (line[i] + b) & 255
-        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    rows.append(line)
-    prev = line
-# heap-display's bars, left to right, in the top half: white, yellow, cyan, green, magenta, red, blue
-want = [(255, 255, 255), (255, 255, 0), (0, 255, 255), (0, 255, 0), (255, 0, 255), (255, 0, 0), (0, 0, 255)]
-row = rows[h // 4]
-got = [tuple(row[3 * x:3 * x + 3]) for x in (w * (2 * k + 1) // 16 for k in range(7))]
-assert got == want, "bars %s" % got
-print("heapsoc-boot: screenshot %dx%d shows the guest's colour bars" % (w, h))
-PY
+python3 tests/png_check.py bars "$WORK/display.png" | sed 's/^/heapsoc-boot: /' ||
+	fail "the PL111 screenshot does not show the guest's colour bars"
 grep -m1 'instructions' "$WORK/first.err" | sed 's/^/heapsoc-boot: /'
 grep -q 'spurious IRQs 0$' "$WORK/first.err" || fail "the guest took IRQ exceptions for nothing: $(grep -m1 -o 'spurious IRQs [0-9]*' "$WORK/first.err")"
 
@@ -257,7 +223,7 @@ case "$flip" in
 *) fail "no report line naming the display, its buffer, heap, pool and bank: $flip" ;;
 esac
 pixel=$(sed -n 's/.*the display shows it at pixel (\([0-9]*\), \([0-9]*\)).*/\1 \2/p' <<<"$flip")
-python3 tests/png-diff.py "$WORK/inj-clean.png" "$WORK/inj-flip1.png" >"$WORK/inj-diff.txt"
+python3 tests/png_check.py diff "$WORK/inj-clean.png" "$WORK/inj-flip1.png" >"$WORK/inj-diff.txt"
 [ "$(cat "$WORK/inj-diff.txt")" = "size 1024x768 differing 1
 $pixel" ] || fail "the flipped screenshot should differ in exactly pixel ($pixel): $(head -3 "$WORK/inj-diff.txt")"
 cmp -s "$WORK/inj-flip1.out" "$WORK/inj-flip2.out" || fail "two identical flip runs: console differs"

@@ -215,8 +215,8 @@ pub struct DtbArgs {
     pub initrd_size: Option<u64>,
 }
 
-/// Decimal or 0x-prefixed hexadecimal.
-fn parse_u64(s: &str) -> Result<u64, String> {
+/// Decimal or 0x-prefixed hexadecimal, `_` allowed between digits.
+pub(crate) fn parse_u64(s: &str) -> Result<u64, String> {
     let t = s.replace('_', "");
     let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16),

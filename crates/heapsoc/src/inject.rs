@@ -23,6 +23,7 @@ use board::{Board, Range};
 use ledger::{Direction, Purpose};
 
 use crate::buffers::{buffers, Buffer};
+use crate::cli::parse_u64 as number;
 
 /// What goes wrong in the memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,15 +69,6 @@ pub struct Spec {
     pub when: When,
     /// As the user wrote it.
     pub text: String,
-}
-
-fn number(s: &str) -> Result<u64, String> {
-    let t = s.replace('_', "");
-    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => t.parse(),
-    }
-    .map_err(|e| format!("{s}: {e}"))
 }
 
 /// `REST[+OFF]`: the offset when what follows the last `+` is a number.

@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
-"""Print the pixels where two 8-bit RGB PNG screenshots of heapsoc differ, one `x y` per line
-(at most 100), after a first line `size WxH differing N`. Standard library only."""
+"""heapsoc's screenshots (8-bit RGB PNG), checked with the standard library only.
+
+usage: png_check.py diff A.png B.png   the pixels where the two differ: a line `size WxH
+                                       differing N`, then `x y` per pixel (at most 100)
+       png_check.py bars FILE.png      the guest display test's colour bars are on it
+                                       (guest-images/tests/heap-display.c's pattern)
+"""
 import struct
 import sys
 import zlib
@@ -41,10 +46,10 @@ def rows(path):
     return w, h, out
 
 
-def main():
-    (w, h, a), (w2, h2, b) = rows(sys.argv[1]), rows(sys.argv[2])
+def diff(path_a, path_b):
+    (w, h, a), (w2, h2, b) = rows(path_a), rows(path_b)
     if (w, h) != (w2, h2):
-        sys.exit(f"png-diff: sizes differ: {w}x{h} vs {w2}x{h2}")
+        sys.exit(f"png_check: sizes differ: {w}x{h} vs {w2}x{h2}")
     diff = [(x, y) for y in range(h) if a[y] != b[y] for x in range(w)
             if a[y][3 * x:3 * x + 3] != b[y][3 * x:3 * x + 3]]
     print(f"size {w}x{h} differing {len(diff)}")
@@ -52,5 +57,23 @@ def main():
         print(x, y)
 
 
+def bars(path):
+    w, h, rows_ = rows(path)
+    # heap-display's bars, left to right, in the top half: white, yellow, cyan, green,
+    # magenta, red, blue
+    want = [(255, 255, 255), (255, 255, 0), (0, 255, 255), (0, 255, 0), (255, 0, 255),
+            (255, 0, 0), (0, 0, 255)]
+    row = rows_[h // 4]
+    got = [tuple(row[3 * x:3 * x + 3]) for x in (w * (2 * k + 1) // 16 for k in range(7))]
+    if got != want:
+        sys.exit(f"png_check: {path}: bars {got}")
+    print(f"screenshot {w}x{h} shows the guest's colour bars")
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "diff":
+        diff(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == "bars":
+        bars(sys.argv[2])
+    else:
+        sys.exit(__doc__)
