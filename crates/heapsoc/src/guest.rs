@@ -1,8 +1,9 @@
 //! Which kernel and initramfs a run boots.
 //!
-//! In order: `--kernel`/`--initrd`; `HEAPSOC_GUEST=DIR` (a guest directory as
-//! `guest-images/build.sh` writes it); the guest the source tree's `build.sh --print-dir`
-//! names for the current inputs, when the binary runs where it was built; otherwise (an
+//! In order: `--kernel`/`--initrd`; `--guest DIR` or `HEAPSOC_GUEST=DIR` (a guest directory
+//! as `guest-images/build.sh` writes it); the guest the source tree's `build.sh --print-dir`
+//! names for the current inputs, when the binary runs where it was built (from build.sh's
+//! lookup record while nothing it lists changed, else by running it); otherwise (an
 //! installed or copied binary) the newest complete guest in the cache. A `--kernel` without
 //! `--initrd` gets the default guest's initramfs, which carries the heap tests.
 
@@ -56,6 +57,29 @@ impl Lookup {
             guest_dir: var("HEAPSOC_GUEST"),
             cache,
         }
+    }
+
+    /// The guest build.sh's lookup record names for `script`'s source tree, when every
+    /// file the record lists still has its recorded size and modification time (so the
+    /// inputs, and their hash, are unchanged) and the guest there is complete.
+    fn recorded_dir(&self, script: &Path) -> Option<PathBuf> {
+        let tree = std::fs::canonicalize(script.parent()?).ok()?;
+        // build.sh's sanitize: every byte outside [A-Za-z0-9._-] becomes '_'
+        let name: String = tree
+            .as_os_str()
+            .as_encoded_bytes()
+            .iter()
+            .map(|&b| {
+                if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                    b as char
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let record = self.cache.as_ref()?.join("guest/lookup").join(name);
+        let text = std::fs::read_to_string(record).ok()?;
+        recorded_dir_of(&text)
     }
 
     /// The DT bindings of the kernel tree the guest build unpacked (the newest).
@@ -141,12 +165,15 @@ impl Lookup {
                 Ok((dir.clone(), None))
             } else {
                 Err(GuestError(format!(
-                    "HEAPSOC_GUEST={}: not a built guest (it needs {KERNEL}, {INITRD} and {MANIFEST}, as guest-images/build.sh writes them)",
+                    "--guest/HEAPSOC_GUEST {}: not a built guest (it needs {KERNEL}, {INITRD} and {MANIFEST}, as guest-images/build.sh writes them)",
                     dir.display()
                 )))
             };
         }
         if let Some(script) = &self.build_script {
+            if let Some(dir) = self.recorded_dir(script) {
+                return Ok((dir, None));
+            }
             let out = Command::new(script).arg("--print-dir").output();
             return match out {
                 Ok(o) if o.status.success() => {
@@ -196,6 +223,34 @@ fn how_to_build() -> String {
 }
 
 /// Whether `dir` holds a guest build.sh finished.
+/// The directory a lookup record names, if everything it lists is unchanged.
+fn recorded_dir_of(record: &str) -> Option<PathBuf> {
+    let mut lines = record.lines();
+    if lines.next()? != "heapsoc-guest-lookup 1" {
+        return None;
+    }
+    let dir = PathBuf::from(lines.next()?.strip_prefix("dir ")?);
+    let mut checked = 0;
+    for line in lines {
+        // stat SIZE SECONDS.NANOSECONDS PATH
+        let mut f = line.strip_prefix("stat ")?.splitn(3, ' ');
+        let size: u64 = f.next()?.parse().ok()?;
+        let (secs, nanos) = f.next()?.split_once('.')?;
+        let (secs, nanos): (u64, u32) = (secs.parse().ok()?, nanos.parse().ok()?);
+        let meta = std::fs::metadata(f.next()?).ok()?;
+        let mtime = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        if meta.len() != size || mtime.as_secs() != secs || mtime.subsec_nanos() != nanos {
+            return None;
+        }
+        checked += 1;
+    }
+    (checked > 0 && complete(&dir)).then_some(dir)
+}
+
 fn complete(dir: &Path) -> bool {
     [KERNEL, INITRD, MANIFEST].iter().all(|f| {
         std::fs::metadata(dir.join(f))
@@ -238,6 +293,61 @@ mod tests {
             guest_dir: None,
             cache: Some(cache.to_path_buf()),
         }
+    }
+
+    fn stat_line(path: &Path) -> String {
+        let m = std::fs::metadata(path).unwrap();
+        let t = m
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        format!(
+            "stat {} {}.{:09} {}",
+            m.len(),
+            t.as_secs(),
+            t.subsec_nanos(),
+            path.display()
+        )
+    }
+
+    #[test]
+    fn a_lookup_record_holds_while_its_files_are_unchanged() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let guest = make_guest(tmp.path(), "abc");
+        let input = tmp.path().join("kernel.fragment");
+        std::fs::write(&input, "CONFIG_X=y\n").unwrap();
+        let record = format!(
+            "heapsoc-guest-lookup 1\ndir {}\n{}\n",
+            guest.display(),
+            stat_line(&input)
+        );
+        assert_eq!(recorded_dir_of(&record), Some(guest.clone()));
+        // an edit (other size, or other time) voids it
+        std::fs::write(&input, "CONFIG_X=n\n# more\n").unwrap();
+        assert_eq!(recorded_dir_of(&record), None);
+        // so do a missing file, a listing of nothing, another format and an incomplete guest
+        let gone = record.replace(&input.display().to_string(), "/nonexistent/file");
+        assert_eq!(recorded_dir_of(&gone), None);
+        let fresh = format!(
+            "heapsoc-guest-lookup 1\ndir {}\n{}\n",
+            guest.display(),
+            stat_line(&input)
+        );
+        assert_eq!(recorded_dir_of(&fresh), Some(guest.clone()));
+        assert_eq!(
+            recorded_dir_of(&format!(
+                "heapsoc-guest-lookup 1\ndir {}\n",
+                guest.display()
+            )),
+            None
+        );
+        assert_eq!(
+            recorded_dir_of(&fresh.replace("lookup 1", "lookup 2")),
+            None
+        );
+        std::fs::remove_file(guest.join(INITRD)).unwrap();
+        assert_eq!(recorded_dir_of(&fresh), None);
     }
 
     #[test]
@@ -283,7 +393,7 @@ mod tests {
         assert_eq!((g.kernel, g.note), (dir.join(KERNEL), None));
         l.guest_dir = Some(tmp.path().join("missing"));
         let msg = l.locate(None, None).unwrap_err().to_string();
-        assert!(msg.starts_with("HEAPSOC_GUEST="), "{msg}");
+        assert!(msg.starts_with("--guest/HEAPSOC_GUEST "), "{msg}");
     }
 
     #[test]
