@@ -116,7 +116,7 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 # command:package pairs; "path=/file:package" checks for a file instead of a command
 HOST_TOOLS="make:make gcc:gcc ${CROSS}gcc:gcc-aarch64-linux-gnu ${CROSS}as:binutils-aarch64-linux-gnu
 flex:flex bison:bison bc:bc rsync:rsync cpio:cpio gzip:gzip xz:xz-utils perl:perl
-dpkg-deb:dpkg apt-get:apt sha256sum:coreutils flock:util-linux
+dpkg-deb:dpkg apt-get:apt sha256sum:coreutils flock:util-linux patch:patch
 path=/usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross
 path=$KEYRING:debian-archive-keyring
 path=/usr/include/stdio.h:libc6-dev"
@@ -281,7 +281,8 @@ apply_patches() {
 				/can.t find file to patch/ { print "a file it changes is not in the tree"; n++ }
 				/Reversed .* patch detected/ { print (f ? f ": " : "") "already applied (reversed patch detected)"; n++ }
 				/^patch: \*\*\*\* / { sub(/^patch: \*\*\*\* /, ""); print; n++ }
-				END { if (!n) print "see the patch output" }' | head -n 3 | paste -sd ';' -)
+				END { if (!n) print "patch said: " last }
+				{ if (NF) last = $0 }' | head -n 3 | paste -sd ';' -)
 			rm -rf "$(dirname "$tree")" # the half-patched copy
 			die "patch $p does not apply to $KERNEL_PKG $KVER: $failed"
 		fi

@@ -12,6 +12,7 @@ packages=(
   qemu-user                     # qemu-aarch64: the CPU's reference oracle
   qemu-system-arm               # qemu-system-aarch64: the guest's reference oracle
   make bc flex bison rsync cpio xz-utils kmod  # kernel build
+  patch                         # guest-images/build.sh --patch
   ca-certificates
   python3 python3-venv          # tests: the console session driver; kcidb-io in a venv
   lava-dispatcher               # tests/lava.sh: lava-run, LAVA without a server
