@@ -15,6 +15,7 @@ packages=(
   patch                         # guest-images/build.sh --patch
   ca-certificates
   python3 python3-venv          # tests: the console session driver; kcidb-io in a venv
+  swig python3-dev              # tests/binding-check.sh: dtschema's pylibfdt builds from source
   lava-dispatcher               # tests/lava.sh: lava-run, LAVA without a server
 )
 
