@@ -15,70 +15,13 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use common::gic::*;
 use common::{poll, readb, readl, readq, writeb, writel, writeq};
 use devices::gic::v2::{GiccMmio, GicdV2Mmio};
 use devices::gic::{Gic, GicdMmio, GicrMmio, IccReg, SPURIOUS};
 
 const NR_PES: usize = 4;
 const MPIDRS: [u64; NR_PES] = [0x0, 0x1, 0x100, 0x101];
-
-// include/linux/irqchip/arm-gic-v3.h
-const GICD_CTLR: u64 = 0x0000;
-const GICD_TYPER: u64 = 0x0004;
-const GICD_IGROUPR: u64 = 0x0080;
-const GICD_ISENABLER: u64 = 0x0100;
-const GICD_ICENABLER: u64 = 0x0180;
-const GICD_ISPENDR: u64 = 0x0200;
-const GICD_ICACTIVER: u64 = 0x0380;
-const GICD_IPRIORITYR: u64 = 0x0400;
-const GICD_ICFGR: u64 = 0x0c00;
-const GICD_IROUTER: u64 = 0x6000;
-const GICD_IROUTER_SPI_MODE_ANY: u64 = 1 << 31;
-const GICD_CTLR_RWP: u32 = 1 << 31;
-const GICD_CTLR_ARE_NS: u32 = 1 << 4;
-const GICD_CTLR_ENABLE_G1A: u32 = 1 << 1;
-const GICD_CTLR_ENABLE_G1: u32 = 1 << 0;
-const GICR_CTLR: u64 = 0x0000;
-const GICR_TYPER: u64 = 0x0008;
-const GICR_WAKER: u64 = 0x0014;
-const GICR_PIDR2: u64 = 0xffe8;
-const GICR_WAKER_PROCESSOR_SLEEP: u32 = 1 << 1;
-const GICR_WAKER_CHILDREN_ASLEEP: u32 = 1 << 2;
-const GICR_TYPER_LAST: u64 = 1 << 4;
-const GICR_TYPER_VLPIS: u64 = 1 << 1;
-const GIC_PIDR2_ARCH_MASK: u32 = 0xf0;
-const SGI_BASE: u64 = 0x1_0000;
-/// RD_base + SGI_base: one PE's redistributor frames (no VLPIs).
-const GICR_STRIDE: u64 = 0x2_0000;
-const ICC_SGI1R_TARGET_LIST_SHIFT: u32 = 0;
-const ICC_SGI1R_AFFINITY_1_SHIFT: u32 = 16;
-const ICC_SGI1R_SGI_ID_SHIFT: u32 = 24;
-const ICC_SGI1R_AFFINITY_2_SHIFT: u32 = 32;
-const ICC_SGI1R_IRQ_ROUTING_MODE_BIT: u32 = 40;
-const ICC_SGI1R_AFFINITY_3_SHIFT: u32 = 48;
-const GICV3_PRIO_IRQ: u8 = 0xc0;
-const DEFAULT_PMR_VALUE: u64 = 0xf0;
-
-// include/linux/irqchip/arm-gic.h
-const GIC_DIST_CTRL: u64 = 0x000;
-const GIC_DIST_CTR: u64 = 0x004;
-const GIC_DIST_ENABLE_SET: u64 = 0x100;
-const GIC_DIST_ENABLE_CLEAR: u64 = 0x180;
-const GIC_DIST_ACTIVE_CLEAR: u64 = 0x380;
-const GIC_DIST_PRI: u64 = 0x400;
-const GIC_DIST_TARGET: u64 = 0x800;
-const GIC_DIST_CONFIG: u64 = 0xc00;
-const GIC_DIST_SOFTINT: u64 = 0xf00;
-const GIC_DIST_SGI_PENDING_CLEAR: u64 = 0xf10;
-const GIC_DIST_SGI_PENDING_SET: u64 = 0xf20;
-const GIC_CPU_CTRL: u64 = 0x00;
-const GIC_CPU_PRIMASK: u64 = 0x04;
-const GIC_CPU_INTACK: u64 = 0x0c;
-const GIC_CPU_EOI: u64 = 0x10;
-const GIC_CPU_ACTIVEPRIO: u64 = 0xd0;
-const GIC_CPU_IDENT: u64 = 0xfc;
-const GICC_IAR_INT_ID_MASK: u32 = 0x3ff;
-const GICD_INT_DEF_PRI: u32 = 0xa0;
 
 // heap-soc.dts: UART SPI 1 (level), virtual timer PPI 11.
 const UART: u32 = 32 + 1;
@@ -716,24 +659,7 @@ impl Smp2 {
         writel(d, 0, GIC_DIST_CTRL);
         let cpumask = gic_get_cpumask(d);
         assert_eq!(cpumask, 1, "CPU 0's interface");
-        let cpumask = cpumask * 0x0101_0101;
-        for i in (32..gic_irqs).step_by(4) {
-            writel(d, cpumask, GIC_DIST_TARGET + u64::from(i));
-        }
-        for i in (32..gic_irqs).step_by(16) {
-            writel(d, 0, GIC_DIST_CONFIG + u64::from(i / 4));
-        }
-        for i in (32..gic_irqs).step_by(4) {
-            writel(
-                d,
-                GICD_INT_DEF_PRI * 0x0101_0101,
-                GIC_DIST_PRI + u64::from(i),
-            );
-        }
-        for i in (32..gic_irqs).step_by(32) {
-            writel(d, !0, GIC_DIST_ACTIVE_CLEAR + u64::from(i / 8));
-            writel(d, !0, GIC_DIST_ENABLE_CLEAR + u64::from(i / 8));
-        }
+        gic_dist_spis(d, gic_irqs, cpumask);
         writel(d, 1, GIC_DIST_CTRL);
         for pe in 0..NR_PES {
             g.cpu_init(pe);
@@ -751,11 +677,7 @@ impl Smp2 {
             1 << pe,
             "banked ITARGETSR0-7 of CPU {pe}"
         );
-        writel(d, !0, GIC_DIST_ACTIVE_CLEAR);
-        writel(d, !0, GIC_DIST_ENABLE_CLEAR);
-        for i in (0..32).step_by(4) {
-            writel(d, GICD_INT_DEF_PRI * 0x0101_0101, GIC_DIST_PRI + i);
-        }
+        gic_cpu_config(d);
         let c = &mut self.c;
         writel(c, 0xf0, GIC_CPU_PRIMASK);
         assert_eq!(readl(c, GIC_CPU_IDENT) & 0xff_0fff, 0x02_043b);
@@ -802,20 +724,6 @@ impl Smp2 {
         self.at(pe);
         writel(&mut self.d, mask, GIC_DIST_ENABLE_SET);
     }
-}
-
-/// gic_get_cpumask: the first non-zero banked ITARGETSR0-7 word, folded to a byte.
-fn gic_get_cpumask(d: &mut GicdV2Mmio) -> u32 {
-    let mut mask = 0;
-    for i in (0..32).step_by(4) {
-        mask = readl(d, GIC_DIST_TARGET + i);
-        mask |= mask >> 16;
-        mask |= mask >> 8;
-        if mask != 0 {
-            break;
-        }
-    }
-    mask & 0xff
 }
 
 #[test]

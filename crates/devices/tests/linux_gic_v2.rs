@@ -8,33 +8,11 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use common::gic::*;
 use common::{readl, writel};
 use devices::gic::v2::{GiccMmio, GicdV2Mmio};
 use devices::gic::{Gic, GicIrq};
 use devices::IrqLine;
-
-// include/linux/irqchip/arm-gic.h
-const GIC_DIST_CTRL: u64 = 0x000;
-const GIC_DIST_CTR: u64 = 0x004;
-const GIC_DIST_ENABLE_SET: u64 = 0x100;
-const GIC_DIST_ENABLE_CLEAR: u64 = 0x180;
-const GIC_DIST_ACTIVE_CLEAR: u64 = 0x380;
-const GIC_DIST_PRI: u64 = 0x400;
-const GIC_DIST_TARGET: u64 = 0x800;
-const GIC_DIST_CONFIG: u64 = 0xc00;
-const GIC_DIST_SOFTINT: u64 = 0xf00;
-const GIC_CPU_CTRL: u64 = 0x00;
-const GIC_CPU_PRIMASK: u64 = 0x04;
-const GIC_CPU_INTACK: u64 = 0x0c;
-const GIC_CPU_EOI: u64 = 0x10;
-const GIC_CPU_ACTIVEPRIO: u64 = 0xd0;
-const GIC_CPU_IDENT: u64 = 0xfc;
-const GICD_ENABLE: u32 = 1;
-const GICC_ENABLE: u32 = 1;
-const GICC_DIS_BYPASS_MASK: u32 = 0x1e0;
-const GICC_INT_PRI_THRESHOLD: u32 = 0xf0;
-const GICD_INT_DEF_PRI: u32 = 0xa0;
-const GICC_IAR_INT_ID_MASK: u32 = 0x3ff;
 
 const UART: u32 = 33;
 
@@ -56,44 +34,12 @@ fn boot() -> Gic2 {
     let gic_irqs = (((readl(d, GIC_DIST_CTR) & 0x1f) + 1) * 32).min(1020);
     // gic_dist_init
     writel(d, 0, GIC_DIST_CTRL);
-    let mut mask = 0;
-    for i in (0..32).step_by(4) {
-        mask = readl(d, GIC_DIST_TARGET + i);
-        mask |= mask >> 16;
-        mask |= mask >> 8;
-        if mask != 0 {
-            break;
-        }
-    }
-    assert_eq!(mask & 0xff, 1, "GIC CPU mask not found");
-    let mut cpumask = mask & 0xff;
-    cpumask |= cpumask << 8;
-    cpumask |= cpumask << 16;
-    for i in (32..gic_irqs).step_by(4) {
-        writel(d, cpumask, GIC_DIST_TARGET + u64::from(i));
-    }
-    // gic_dist_config
-    for i in (32..gic_irqs).step_by(16) {
-        writel(d, 0, GIC_DIST_CONFIG + u64::from(i / 4));
-    }
-    for i in (32..gic_irqs).step_by(4) {
-        writel(
-            d,
-            GICD_INT_DEF_PRI * 0x0101_0101,
-            GIC_DIST_PRI + u64::from(i),
-        );
-    }
-    for i in (32..gic_irqs).step_by(32) {
-        writel(d, !0, GIC_DIST_ACTIVE_CLEAR + u64::from(i / 8));
-        writel(d, !0, GIC_DIST_ENABLE_CLEAR + u64::from(i / 8));
-    }
+    let cpumask = gic_get_cpumask(d);
+    assert_eq!(cpumask, 1, "GIC CPU mask not found");
+    gic_dist_spis(d, gic_irqs, cpumask);
     writel(d, GICD_ENABLE, GIC_DIST_CTRL);
     // gic_cpu_init: gic_get_cpumask again, gic_cpu_config(dist_base, 32, ...)
-    writel(d, !0, GIC_DIST_ACTIVE_CLEAR);
-    writel(d, !0, GIC_DIST_ENABLE_CLEAR);
-    for i in (0..32).step_by(4) {
-        writel(d, GICD_INT_DEF_PRI * 0x0101_0101, GIC_DIST_PRI + i);
-    }
+    gic_cpu_config(d);
     let c = &mut g.c;
     writel(c, GICC_INT_PRI_THRESHOLD, GIC_CPU_PRIMASK);
     // gic_cpu_if_up

@@ -7,53 +7,10 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use common::gic::*;
 use common::{poll, readl, readq, writeb, writel, writeq};
 use devices::gic::{Gic, GicIrq, GicdMmio, GicrMmio, IccReg};
 use devices::IrqLine;
-
-// include/linux/irqchip/arm-gic-v3.h
-const GICD_CTLR: u64 = 0x0000;
-const GICD_TYPER: u64 = 0x0004;
-const GICD_IIDR: u64 = 0x0008;
-const GICD_TYPER2: u64 = 0x000c;
-const GICD_IGROUPR: u64 = 0x0080;
-const GICD_ISENABLER: u64 = 0x0100;
-const GICD_ICENABLER: u64 = 0x0180;
-const GICD_ISPENDR: u64 = 0x0200;
-const GICD_ICACTIVER: u64 = 0x0380;
-const GICD_IPRIORITYR: u64 = 0x0400;
-const GICD_ICFGR: u64 = 0x0c00;
-const GICD_IROUTER: u64 = 0x6000;
-const GICD_PIDR2: u64 = 0xffe8;
-const GICD_CTLR_RWP: u32 = 1 << 31;
-const GICD_CTLR_DS: u32 = 1 << 6;
-const GICD_CTLR_ARE_NS: u32 = 1 << 4;
-const GICD_CTLR_ENABLE_G1A: u32 = 1 << 1;
-const GICD_CTLR_ENABLE_G1: u32 = 1 << 0;
-const GICD_TYPER_LPIS: u32 = 1 << 17;
-const GICD_TYPER_MBIS: u32 = 1 << 16;
-const GICD_TYPER_ESPI: u32 = 1 << 8;
-const GICD_TYPER_RSS: u32 = 1 << 26;
-const GIC_PIDR2_ARCH_MASK: u32 = 0xf0;
-const GICR_CTLR: u64 = 0x0000;
-const GICR_TYPER: u64 = 0x0008;
-const GICR_WAKER: u64 = 0x0014;
-const GICR_PIDR2: u64 = 0xffe8;
-const GICR_WAKER_PROCESSOR_SLEEP: u32 = 1 << 1;
-const GICR_WAKER_CHILDREN_ASLEEP: u32 = 1 << 2;
-const GICR_TYPER_LAST: u64 = 1 << 4;
-const GICR_TYPER_VLPIS: u64 = 1 << 1;
-const SGI_BASE: u64 = 0x1_0000;
-const ICC_CTLR_EL1_PRI_BITS_SHIFT: u32 = 8;
-const ICC_CTLR_EL1_PRI_BITS_MASK: u64 = 7 << ICC_CTLR_EL1_PRI_BITS_SHIFT;
-const ICC_CTLR_EL1_EXT_RANGE: u64 = 1 << 19;
-const ICC_CTLR_EL1_RSS: u64 = 1 << 18;
-const ICC_SRE_EL1_SRE: u64 = 1;
-// include/linux/irqchip/arm-gic-v3-prio.h, arm-gic-common.h
-const GICV3_PRIO_IRQ: u8 = 0xc0;
-const DEFAULT_PMR_VALUE: u64 = 0xf0;
-const GICD_INT_ACTLOW_LVLTRIG: u32 = 0;
-const GICD_INT_EN_CLR_X32: u32 = 0xffff_ffff;
 
 // heap-soc.dts: UART SPI 1 level, virtio-mmio SPI 16 edge, virtual timer PPI 11 level.
 const UART: u32 = 32 + 1;

@@ -1,6 +1,7 @@
 //! Accessors with the widths Linux's readb/readw/readl/readq and writeb/.../writeq use.
 #![allow(dead_code)]
 
+pub mod gic;
 pub mod virtio;
 
 use devices::MmioDevice;
