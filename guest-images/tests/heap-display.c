@@ -82,6 +82,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 
+#include "dmabuf.h"
 #include "tap.h"
 
 #define HEAP_DIR "/dev/dma_heap"
@@ -123,16 +124,6 @@ static void sleep_ms(long ms)
 }
 
 /* an ioctl that restarts on EINTR/EAGAIN (as libdrm's drmIoctl) */
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && (errno == EINTR || errno == EAGAIN));
-	return r;
-}
-
 /* never hang: a stuck ioctl ends the program with a TAP failure after WATCHDOG_S seconds */
 static void watchdog(int sig)
 {
@@ -179,13 +170,6 @@ static int heap_alloc(const char *heap, size_t len, int *err)
 	*err = errno;
 	close(hfd);
 	return r < 0 ? -1 : (int)data.fd;
-}
-
-static int buf_sync(int fd, uint64_t flags)
-{
-	struct dma_buf_sync s = { .flags = flags };
-
-	return xioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
 }
 
 /* 8 vertical bars, left to right (XRGB8888) */

@@ -39,6 +39,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 
+#include "dmabuf.h"
 #include "rmem.h"
 #include "tap.h"
 
@@ -383,17 +384,6 @@ static int heap_alloc(int heap_fd, size_t len)
 	if (ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &data) < 0)
 		return -1;
 	return (int)data.fd;
-}
-
-static int buf_sync(int fd, uint64_t flags)
-{
-	struct dma_buf_sync s = { .flags = flags };
-	int r;
-
-	do
-		r = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
-	while (r < 0 && (errno == EINTR || errno == EAGAIN));
-	return r;
 }
 
 /* returns the offset of the first non-zero byte, or -1 */

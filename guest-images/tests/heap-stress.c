@@ -35,6 +35,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 
+#include "dmabuf.h"
 #include "rmem.h"
 #include "tap.h"
 
@@ -79,17 +80,6 @@ static void fail(struct worker *w, const char *fmt, ...)
 static uint64_t pattern(int index, int round, uint64_t word)
 {
 	return 0x9e3779b97f4a7c15ULL * (uint64_t)(index + 1) ^ (uint64_t)round << 48 ^ word;
-}
-
-static int buf_sync(int fd, uint64_t flags)
-{
-	struct dma_buf_sync s = { .flags = flags };
-	int r;
-
-	do
-		r = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
-	while (r < 0 && (errno == EINTR || errno == EAGAIN));
-	return r;
 }
 
 static void check_cpu(struct worker *w, const char *phase, int round)
