@@ -119,16 +119,5 @@ unexpected:
 
     .ltorg
 
-    .balign 2048
-vectors:
-    .rept 5
-    b       unexpected
-    .balign 128
-    .endr
-    b       irq                     // current EL with SPx, IRQ (VBAR + 0x280)
-    .balign 128
-    .rept 10
-    b       unexpected
-    .balign 128
-    .endr
+    irq_vectors
 image_end:

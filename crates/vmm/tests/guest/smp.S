@@ -341,18 +341,7 @@ bad:
 mpidrs:                             // the DT's cpu@N reg values
     .quad   0, 1, 2, 3
 
-    .balign 2048
-vectors:
-    .rept 5
-    b       unexpected
-    .balign 128
-    .endr
-    b       irq                     // current EL with SPx, IRQ (VBAR + 0x280)
-    .balign 128
-    .rept 10
-    b       unexpected
-    .balign 128
-    .endr
+    irq_vectors
 
     .org    DATA_OFFSET             // data on its own page, away from the code
 data:
