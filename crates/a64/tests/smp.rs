@@ -163,6 +163,23 @@ struct Smp {
 }
 
 impl Smp {
+    /// Delivers A's broadcast maintenance to B, as the run loop does between turns.
+    fn deliver_to_b(&mut self, ops: Vec<Shootdown>) {
+        for op in ops {
+            self.pes[B].apply_shootdown(op);
+        }
+    }
+
+    /// B's code at CODE_B reads the old mapping's 0x1111 from its own TLB until A's
+    /// maintenance `ops` reach it, then the new mapping's 0x2222.
+    fn b_sees_the_remap_once_delivered(&mut self, ops: Vec<Shootdown>) {
+        assert_eq!(self.run_at(B, CODE_B), DONE);
+        assert_eq!(self.x(B, 0), 0x1111, "B's TLB caches the translation");
+        self.deliver_to_b(ops);
+        assert_eq!(self.run_at(B, CODE_B), DONE);
+        assert_eq!(self.x(B, 0), 0x2222);
+    }
+
     /// Two PEs at EL1 with IRQs unmasked, the vectors installed, the MMU off, and
     /// `multi_pe` set as the VMM sets it when more than one PE starts.
     fn new() -> Self {
@@ -342,9 +359,7 @@ fn tlbi_vae1is_is_recorded_and_reaches_the_other_pe_when_applied() {
     // meaningful).
     assert_eq!(m.run_at(B, CODE_B), DONE);
     assert_eq!(m.x(B, 0), 0x1111, "B's TLB caches the translation");
-    for op in ops {
-        m.pes[B].apply_shootdown(op);
-    }
+    m.deliver_to_b(ops);
     assert_eq!(m.run_at(B, CODE_B), DONE);
     assert_eq!(
         m.x(B, 0),
@@ -376,13 +391,7 @@ fn tlbi_vmalle1is_is_recorded_and_drops_every_translation_of_the_other_pe() {
     assert_eq!(m.x(A, 0), 0x2222);
     let ops = m.pes[A].take_shootdowns();
     assert_eq!(ops, [Shootdown::TlbAll]);
-    assert_eq!(m.run_at(B, CODE_B), DONE);
-    assert_eq!(m.x(B, 0), 0x1111, "B's TLB caches the translation");
-    for op in ops {
-        m.pes[B].apply_shootdown(op);
-    }
-    assert_eq!(m.run_at(B, CODE_B), DONE);
-    assert_eq!(m.x(B, 0), 0x2222);
+    m.b_sees_the_remap_once_delivered(ops);
     assert_eq!(m.run_at(B, CODE_B + 0x100), DONE);
     assert_eq!(m.x(B, 0), 0x4444, "the other page's translation went too");
 }
@@ -403,13 +412,7 @@ fn tlbi_aside1is_is_recorded_and_drops_the_other_pes_non_global_translations() {
     assert_eq!(m.x(A, 0), 0x2222);
     let ops = m.pes[A].take_shootdowns();
     assert_eq!(ops, [Shootdown::TlbNonGlobal]);
-    assert_eq!(m.run_at(B, CODE_B), DONE);
-    assert_eq!(m.x(B, 0), 0x1111, "B's TLB caches the translation");
-    for op in ops {
-        m.pes[B].apply_shootdown(op);
-    }
-    assert_eq!(m.run_at(B, CODE_B), DONE);
-    assert_eq!(m.x(B, 0), 0x2222);
+    m.b_sees_the_remap_once_delivered(ops);
 }
 
 #[test]
@@ -438,13 +441,7 @@ fn tlbi_vaae1is_of_a_kernel_half_address_reaches_the_other_pe() {
     assert_eq!(m.x(A, 0), 0x2222);
     let ops = m.pes[A].take_shootdowns();
     assert!(matches!(ops[..], [Shootdown::TlbVa(_)]), "{ops:x?}");
-    assert_eq!(m.run_at(B, CODE_B), DONE);
-    assert_eq!(m.x(B, 0), 0x1111, "B's TLB caches the translation");
-    for op in ops {
-        m.pes[B].apply_shootdown(op);
-    }
-    assert_eq!(m.run_at(B, CODE_B), DONE);
-    assert_eq!(m.x(B, 0), 0x2222);
+    m.b_sees_the_remap_once_delivered(ops);
 }
 
 #[test]
@@ -518,13 +515,7 @@ fn an_overflowing_shootdown_record_collapses_into_everything() {
     assert!(ops.contains(&Shootdown::TlbAll), "{ops:x?}");
     assert!(ops.contains(&Shootdown::CodeAll), "{ops:x?}");
     assert!(!ops.contains(&Shootdown::TlbVa(0x1000)));
-    assert_eq!(m.run_at(B, CODE_B), DONE);
-    assert_eq!(m.x(B, 0), 0x1111, "B's TLB caches the translation");
-    for op in ops {
-        m.pes[B].apply_shootdown(op);
-    }
-    assert_eq!(m.run_at(B, CODE_B), DONE);
-    assert_eq!(m.x(B, 0), 0x2222);
+    m.b_sees_the_remap_once_delivered(ops);
 }
 
 #[test]
@@ -552,9 +543,7 @@ fn a_tlbi_by_va_drops_the_other_pes_instruction_fetches_from_the_whole_block() {
     assert_eq!(m.run_at(A, CODE_A), DONE);
     let ops = m.pes[A].take_shootdowns();
     assert_eq!(ops, [Shootdown::TlbVa(0x20_0000)]);
-    for op in ops {
-        m.pes[B].apply_shootdown(op);
-    }
+    m.deliver_to_b(ops);
     assert_eq!(m.run_at(B, CODE_B), DONE);
     assert_eq!(
         m.x(B, 0),
@@ -635,9 +624,7 @@ fn ic_ivau_on_one_pe_makes_the_other_run_the_new_code() {
         }
         _ => panic!("expected one code shootdown, got {ops:x?}"),
     }
-    for op in ops {
-        m.pes[B].apply_shootdown(op);
-    }
+    m.deliver_to_b(ops);
     assert_eq!(m.run_at(B, CODE_B), DONE);
     assert_eq!(m.x(B, 0), 2, "B runs the patched code");
 }
@@ -648,9 +635,7 @@ fn ic_ialluis_on_one_pe_makes_the_other_run_the_new_code() {
     // ic ialluis; dsb ish; isb
     let ops = patch_code_on_a(&mut m, &[IC_IALLUIS, DSB_ISH, ISB]);
     assert_eq!(ops, [Shootdown::CodeAll]);
-    for op in ops {
-        m.pes[B].apply_shootdown(op);
-    }
+    m.deliver_to_b(ops);
     assert_eq!(m.run_at(B, CODE_B), DONE);
     assert_eq!(m.x(B, 0), 2, "B runs the patched code");
 }
