@@ -275,10 +275,13 @@ fn bootargs(args: &RunArgs, default_plan: Option<&str>) -> Option<String> {
 
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let console = devices::console::Capture::new(true);
-    let (loaded, mut vm, _) = boot(args, bootargs(args, None), &console)?;
-    let mut injector =
-        crate::inject::Injector::new(&args.inject, &loaded.board).map_err(CliError::Usage)?;
-    let policies = heap_policies(args, &loaded.board)?;
+    let Booted {
+        loaded,
+        mut vm,
+        mut injector,
+        policies,
+        ..
+    } = boot(args, bootargs(args, None), &console)?;
     // An interactive guest (or one LAVA drives) waits for input on the host clock.
     vm.set_realtime(!args.skip_idle);
     let raw = RawTerminal::enter();
@@ -406,9 +409,13 @@ fn boot(
     args: &RunArgs,
     bootargs: Option<String>,
     console: &devices::console::Capture,
-) -> Result<(Loaded, vmm::vm::Vm, GuestFiles)> {
+) -> Result<Booted> {
     let loaded = load(&args.board)?;
     print_warnings(&loaded);
+    // What the board alone can refute, before the guest is read and the machine built.
+    let injector =
+        crate::inject::Injector::new(&args.inject, &loaded.board).map_err(CliError::Usage)?;
+    let policies = heap_policies(args, &loaded.board)?;
     let (kernel_path, initrd_path) = guest_files(args)?;
     let kernel = read(&kernel_path)?;
     let initrd = initrd_path.as_deref().map(read).transpose()?;
@@ -432,14 +439,25 @@ fn boot(
     } else {
         eprintln!("heapsoc: console: {}", c.why);
     }
-    Ok((
+    Ok(Booted {
         loaded,
         vm,
-        GuestFiles {
+        guest: GuestFiles {
             kernel: kernel_path,
             initrd: initrd_path,
         },
-    ))
+        injector,
+        policies,
+    })
+}
+
+/// A machine ready to run, with what the run needs besides it.
+struct Booted {
+    loaded: Loaded,
+    vm: vmm::vm::Vm,
+    guest: GuestFiles,
+    injector: crate::inject::Injector,
+    policies: Vec<crate::heap_policy::Policy>,
 }
 
 fn report_unmodelled(vm: &vmm::vm::Vm) {
@@ -532,12 +550,15 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     }
     let console = devices::console::Capture::new(!args.quiet);
     let boot_args = bootargs(&args.run, Some(plan));
-    let (loaded, mut vm, guest) = boot(&args.run, boot_args.clone(), &console)?;
+    let Booted {
+        loaded,
+        mut vm,
+        guest,
+        mut injector,
+        policies,
+    } = boot(&args.run, boot_args.clone(), &console)?;
     vm.set_realtime(args.run.realtime);
     let board = &loaded.board;
-    let mut injector =
-        crate::inject::Injector::new(&args.run.inject, board).map_err(CliError::Usage)?;
-    let policies = heap_policies(&args.run, board)?;
     vm.keep_frames(args.screenshot.is_some());
     if args.no_dma_ledger {
         *vm.machine().dma.ledger.borrow_mut() = ledger::Ledger::disabled();
