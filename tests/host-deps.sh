@@ -17,6 +17,7 @@ packages=(
   python3 python3-venv          # tests: the console session driver; kcidb-io in a venv
   swig python3-dev              # tests/binding-check.sh: dtschema's pylibfdt builds from source
   lava-dispatcher               # tests/lava.sh: lava-run, LAVA without a server
+  debootstrap                   # tests/kvm-nested.sh: the trixie root that builds heapsoc for aarch64
 )
 
 missing=()

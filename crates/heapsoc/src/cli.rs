@@ -98,6 +98,11 @@ pub struct RunArgs {
     /// exit or an instruction count (a buffer goes in as soon as it exists).
     #[arg(long, value_name = "KIND@TARGET", value_parser = crate::inject::parse)]
     pub inject: Vec<crate::inject::Spec>,
+    /// The CPU backend: kvm (the host's CPUs, on an aarch64 Linux host with /dev/kvm; not
+    /// deterministic), interp (heapsoc's interpreter: deterministic, instructions counted),
+    /// or auto: KVM where it can run the board, else the interpreter.
+    #[arg(long, value_name = "auto|kvm|interp", default_value = "auto")]
+    pub accel: vmm::kvm::Accel,
     /// Start at most N of the CPUs the DT declares (default: all).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub smp: Option<u16>,

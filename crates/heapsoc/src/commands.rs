@@ -322,7 +322,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         },
     );
     drop(raw);
-    print_summary(&summary, started.elapsed());
+    print_summary(&summary, started.elapsed(), &vm.backend());
     report_touched(&vm);
     let text = console.text();
     let (map, verdict) = placement(&loaded.board, &text, &vm, &[], &policies);
@@ -430,8 +430,25 @@ fn boot(
             profile: a64::CpuProfile::default(),
             gpu_mode: args.gpu_mode,
             smp: args.smp.map(usize::from),
+            accel: args.accel,
         },
     )?;
+    for n in vm.accel_notes() {
+        eprintln!("heapsoc: note: {n}");
+    }
+    if let vmm::vm::Backend::Kvm { .. } = vm.backend() {
+        if let Some(spec) = injector.by_count() {
+            return Err(CliError::Usage(format!(
+                "--inject {spec}: KVM counts no instructions, so an injection cannot wait for a count; give an event, or run on the interpreter (--accel interp)"
+            )));
+        }
+        if args.max_insns.is_some() {
+            return Err(CliError::Usage(
+                "--max-insns: KVM counts no instructions; run on the interpreter (--accel interp) for an instruction budget".to_string(),
+            ));
+        }
+    }
+    eprintln!("heapsoc: CPU backend: {}", vm.backend());
     report_unmodelled(&vm);
     let c = vm.console();
     if c.node.is_empty() {
@@ -512,14 +529,28 @@ fn report_touched(vm: &vmm::vm::Vm) {
     );
 }
 
-fn print_summary(summary: &vmm::vm::RunSummary, wall: std::time::Duration) {
+/// How much ran, in a phrase: instructions under the interpreter; KVM counts none.
+fn work_done(summary: &vmm::vm::RunSummary, secs: f64, backend: &vmm::vm::Backend) -> String {
+    match backend {
+        vmm::vm::Backend::Interpreter => format!(
+            "{} guest instructions in {secs:.2} s ({:.0} MIPS)",
+            summary.insns,
+            summary.insns as f64 / secs / 1e6
+        ),
+        vmm::vm::Backend::Kvm { vcpus } => format!("{secs:.2} s under KVM ({vcpus} vCPUs)"),
+    }
+}
+
+fn print_summary(
+    summary: &vmm::vm::RunSummary,
+    wall: std::time::Duration,
+    backend: &vmm::vm::Backend,
+) {
     let secs = wall.as_secs_f64().max(1e-9);
     eprintln!(
-        "heapsoc: {} after {} guest instructions in {:.2} s ({:.0} MIPS); guest counter {}; spurious IRQs {}",
+        "heapsoc: {} after {}; guest counter {}; spurious IRQs {}",
         stop_word(&summary.stop),
-        summary.insns,
-        secs,
-        summary.insns as f64 / secs / 1e6,
+        work_done(summary, secs, backend),
         summary.counter,
         summary.spurious_acks
     );
@@ -585,11 +616,18 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let report = tap::parse(&text);
     let (map, placement) = placement(board, &text, &vm, &args.expect, &policies);
     eprintln!(
-        "heapsoc: {} after {} instructions ({:.2} s wall, {:.1} MIPS), guest counter {}, spurious IRQs {}",
+        "heapsoc: {} after {}, guest counter {}, spurious IRQs {}",
         stop_word(&summary.stop),
-        summary.insns,
-        wall.as_secs_f64(),
-        summary.insns as f64 / wall.as_secs_f64().max(1e-9) / 1e6,
+        match vm.backend() {
+            vmm::vm::Backend::Interpreter => format!(
+                "{} instructions ({:.2} s wall, {:.1} MIPS)",
+                summary.insns,
+                wall.as_secs_f64(),
+                summary.insns as f64 / wall.as_secs_f64().max(1e-9) / 1e6
+            ),
+            vmm::vm::Backend::Kvm { vcpus } =>
+                format!("{:.2} s wall under KVM ({vcpus} vCPUs)", wall.as_secs_f64()),
+        },
         summary.counter,
         summary.spurious_acks
     );

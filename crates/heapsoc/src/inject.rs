@@ -236,6 +236,14 @@ impl Injector {
         })
     }
 
+    /// The first injection that waits for an instruction count, as the user wrote it.
+    pub fn by_count(&self) -> Option<&str> {
+        self.pending
+            .iter()
+            .find(|s| matches!(s.when, When::Instructions(n) if n != u64::MAX))
+            .map(|s| s.text.as_str())
+    }
+
     /// Whether injections still wait (the runner looks more often then).
     pub fn waiting(&self) -> bool {
         !self.pending.is_empty()

@@ -25,6 +25,7 @@ pub fn region_count(memory: &GuestMemory) -> usize {
 }
 
 pub mod console;
+pub mod kvm;
 pub mod loader;
 #[cfg(test)]
 mod loader_tests;

@@ -109,6 +109,9 @@ pub struct Machine {
     pub notes: Vec<String>,
     /// Devices with a compatible but no registers (clocks, panels, PSCI, the timer).
     pub without_registers: Vec<String>,
+    /// The interrupt wires (INTID -> each device's input), for [`Machine::forward_irqs`].
+    wires: BTreeMap<u32, Rc<RefCell<Vec<bool>>>>,
+    irq_forward: IrqForward,
 }
 
 /// The GIC's interrupt inputs as the devices drive them. Devices whose DT interrupts name
@@ -118,6 +121,25 @@ pub struct Machine {
 struct Wiring {
     gic: Rc<RefCell<Gic>>,
     inputs: BTreeMap<u32, Rc<RefCell<Vec<bool>>>>,
+    forward: IrqForward,
+}
+
+/// Where the wires' levels go besides the modelled GIC: an in-kernel interrupt controller
+/// (KVM's vGIC) when the CPU backend has one.
+#[derive(Clone, Default)]
+struct IrqForward(Rc<RefCell<Option<IrqSink>>>);
+
+/// Takes `(intid, level)` for each change of a wire.
+type IrqSink = Box<dyn Fn(u32, bool)>;
+
+impl std::fmt::Debug for IrqForward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.borrow().is_some() {
+            "IrqForward(set)"
+        } else {
+            "IrqForward(none)"
+        })
+    }
 }
 
 impl Wiring {
@@ -134,6 +156,7 @@ impl Wiring {
             intid,
             inputs,
             index,
+            forward: self.forward.clone(),
         })
     }
 }
@@ -145,6 +168,7 @@ struct WiredOr {
     intid: u32,
     inputs: Rc<RefCell<Vec<bool>>>,
     index: usize,
+    forward: IrqForward,
 }
 
 impl IrqLine for WiredOr {
@@ -157,6 +181,9 @@ impl IrqLine for WiredOr {
             v.iter().any(|&x| x)
         };
         self.gic.borrow_mut().set_level(self.intid, level);
+        if let Some(f) = self.forward.0.borrow().as_ref() {
+            f(self.intid, level);
+        }
     }
 }
 
@@ -626,6 +653,7 @@ pub fn build_with(
         wiring: Wiring {
             gic: gic.clone(),
             inputs: BTreeMap::new(),
+            forward: IrqForward::default(),
         },
         nr_irqs,
         console_out: Some(console),
@@ -679,10 +707,24 @@ pub fn build_with(
         modelled,
         without_registers,
         notes: b.notes,
+        wires: b.wiring.inputs,
+        irq_forward: b.wiring.forward,
     })
 }
 
 impl Machine {
+    /// From now on every change of a device interrupt wire also goes to `sink`
+    /// (`(intid, level)`), starting with the wires asserted now: for a CPU backend with its
+    /// own interrupt controller (KVM's in-kernel vGIC).
+    pub fn forward_irqs(&self, sink: Box<dyn Fn(u32, bool)>) {
+        for (&intid, inputs) in &self.wires {
+            if inputs.borrow().iter().any(|&x| x) {
+                sink(intid, true);
+            }
+        }
+        *self.irq_forward.0.borrow_mut() = Some(sink);
+    }
+
     /// Injects a memory error at guest-physical `addr`: an ECC bank's controller reports
     /// it; a non-ECC bank's data is silently corrupted (one bit flipped for a correctable
     /// error, two for an uncorrectable one), as real hardware would leave it.

@@ -15,6 +15,7 @@
 
 mod diagnose;
 mod io;
+mod kvm_run;
 mod run;
 
 use std::cell::RefCell;
@@ -42,6 +43,9 @@ pub enum VmError {
     Load(#[from] LoadError),
     #[error(transparent)]
     Board(#[from] board::BoardError),
+    /// `--accel kvm` and KVM cannot run here, or cannot host this board.
+    #[error("--accel kvm: {0}")]
+    Kvm(String),
     #[error("cannot add the console: {message}")]
     Console { message: String },
     #[error("cannot place {what} at {range}: {message}")]
@@ -137,6 +141,8 @@ pub struct VmConfig {
     pub gpu_mode: (u32, u32),
     /// At most this many PEs are started (`--smp`); `None`: every CPU the DT declares.
     pub smp: Option<usize>,
+    /// The CPU backend: the interpreter, or KVM where it can run.
+    pub accel: crate::kvm::Accel,
 }
 
 impl Default for VmConfig {
@@ -146,6 +152,7 @@ impl Default for VmConfig {
             profile: CpuProfile::default(),
             gpu_mode: machine::DEFAULT_GPU_MODE,
             smp: None,
+            accel: crate::kvm::Accel::Interp,
         }
     }
 }
@@ -192,8 +199,11 @@ struct Pe {
 /// }
 /// ```
 pub struct Vm {
-    /// Declared first: dropped before `machine`, whose RAM they point into.
+    /// Declared first: dropped before `machine`, whose RAM they point into. Empty when KVM
+    /// runs the guest.
     pes: Vec<Pe>,
+    /// The KVM backend, when it runs the guest instead of the interpreter.
+    kvm: Option<KvmCpus>,
     /// Private: the CPUs hold pointers into its RAM, so it must live as long as the Vm and
     /// never be replaced ([`Vm::machine`] lends it out).
     machine: Machine,
@@ -218,6 +228,38 @@ pub struct Vm {
     console_plan: crate::console::Console,
     /// The kernel command line the guest got.
     bootargs: String,
+    /// Why `--accel auto` chose the interpreter on a host where KVM runs.
+    accel_note: Option<String>,
+}
+
+/// The guest's CPUs under KVM.
+#[derive(Debug)]
+struct KvmCpus {
+    host: crate::kvm::Host,
+    plan: crate::kvm::KvmPlan,
+    /// Guest time: the host clock since the vCPUs started, in counter ticks.
+    started: std::time::Instant,
+}
+
+/// Which CPU backend runs a booted guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// heapsoc's a64 interpreter: deterministic, instructions counted.
+    Interpreter,
+    /// KVM on this aarch64 host: native speed, not deterministic, no instruction count.
+    Kvm { vcpus: usize },
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backend::Interpreter => f.write_str("the a64 interpreter (deterministic)"),
+            Backend::Kvm { vcpus } => write!(
+                f,
+                "KVM, {vcpus} vCPU(s) on the host's CPUs (not deterministic: timing follows the host; no instruction count)"
+            ),
+        }
+    }
 }
 
 impl std::fmt::Debug for Vm {
@@ -282,6 +324,7 @@ impl Vm {
             mut profile,
             gpu_mode,
             smp,
+            accel,
         } = config;
         // The console: the board's UART, or a virtio-console added to the guest's DT
         // (which the machine then builds like any node of the tree).
@@ -350,6 +393,14 @@ impl Vm {
         }
 
         let mut machine = machine;
+        let (kvm, accel_note) = kvm_run::choose(
+            accel,
+            board,
+            &machine,
+            smp,
+            layout.kernel.base,
+            layout.dtb.base,
+        )?;
         let bus = Rc::new(RefCell::new(std::mem::take(&mut machine.bus)));
         let unmapped = Rc::new(RefCell::new(Vec::new()));
         // One a64 CPU per PE the GIC serves (every CPU of /cpus the DT enables).
@@ -362,6 +413,9 @@ impl Vm {
         let multi_pe = cpu_nodes.len().min(started) > 1;
         let mut pes = Vec::with_capacity(cpu_nodes.len());
         for (k, c) in cpu_nodes.iter().enumerate() {
+            if kvm.is_some() {
+                break;
+            }
             let io = io::Io {
                 bus: bus.clone(),
                 gic: machine.gic.clone(),
@@ -431,6 +485,8 @@ impl Vm {
         };
         Ok(Vm {
             pes,
+            kvm,
+            accel_note,
             machine,
             bus,
             unmapped,
@@ -447,6 +503,26 @@ impl Vm {
             console_plan,
             bootargs: final_bootargs,
         })
+    }
+
+    /// Which CPU backend runs the guest.
+    pub fn backend(&self) -> Backend {
+        match &self.kvm {
+            Some(k) => Backend::Kvm {
+                vcpus: k.plan.vcpus.len(),
+            },
+            None => Backend::Interpreter,
+        }
+    }
+
+    /// Why `--accel auto` did not choose KVM on a host where it runs, and what the run's
+    /// report should say about the board under KVM.
+    pub fn accel_notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = self.accel_note.iter().cloned().collect();
+        if let Some(k) = &self.kvm {
+            notes.extend(k.plan.notes.iter().cloned());
+        }
+        notes
     }
 
     /// The kernel command line the guest got.
@@ -484,6 +560,9 @@ impl Vm {
     /// Guest counter now: the furthest any PE has got (the counters of PEs that ran less
     /// catch up at their next turn).
     pub fn counter(&self) -> u64 {
+        if let Some(k) = &self.kvm {
+            return (k.started.elapsed().as_secs_f64() * self.counter_hz as f64) as u64;
+        }
         self.pes
             .iter()
             .map(|p| p.cpu.core.counter())
@@ -498,6 +577,23 @@ impl Vm {
 
     /// What each PE is doing, with its MPIDR.
     pub fn pe_states(&self) -> Vec<(u64, PeState)> {
+        if let Some(k) = &self.kvm {
+            let running = k.host.running();
+            return self
+                .machine
+                .mpidrs
+                .iter()
+                .enumerate()
+                .map(|(i, &m)| {
+                    let state = match running.get(i) {
+                        Some(true) => PeState::Running,
+                        Some(false) => PeState::Off,
+                        None => PeState::Excluded,
+                    };
+                    (m, state)
+                })
+                .collect();
+        }
         self.pes.iter().map(|p| (p.mpidr, p.state)).collect()
     }
 
@@ -621,7 +717,10 @@ impl Vm {
 
     /// UNDEFINED instructions per encoding group, summed over the PEs.
     fn undefined_counts(&self) -> Vec<(&'static str, u64)> {
-        let mut out = self.pes[0].cpu.undefined_counts();
+        let Some(first) = self.pes.first() else {
+            return Vec::new();
+        };
+        let mut out = first.cpu.undefined_counts();
         for p in &self.pes[1..] {
             for (slot, (_, n)) in out.iter_mut().zip(p.cpu.undefined_counts()) {
                 slot.1 += n;

@@ -92,6 +92,23 @@ impl Vm {
     /// Where every PE is, one line each (`/cpus/cpu@1: running at pc 0x... (EL1)`), for a
     /// run that did not end cleanly.
     pub fn where_cpus_are(&self) -> Vec<String> {
+        if let Some(k) = &self.kvm {
+            // KVM keeps the registers of a running vCPU to itself.
+            let running = k.host.running();
+            return k
+                .plan
+                .vcpus
+                .iter()
+                .map(|v| {
+                    let what = if running.get(v.index).copied().unwrap_or(false) {
+                        "running under KVM"
+                    } else {
+                        "stopped (its vCPU thread ended)"
+                    };
+                    format!("{}: {what}", v.node)
+                })
+                .collect();
+        }
         self.pes
             .iter()
             .map(|p| {

@@ -18,7 +18,13 @@ use crate::psci::{self, Action};
 impl Vm {
     /// Runs until the guest powers off or `max_insns` instructions have retired (over all
     /// PEs).
+    ///
+    /// Under KVM, which counts no instructions, a run is a slice of host time (10 ms):
+    /// `max_insns` does not apply.
     pub fn run(&mut self, max_insns: u64) -> RunSummary {
+        if self.kvm.is_some() {
+            return self.run_kvm();
+        }
         let start = self.instructions();
         let stop = loop {
             let done = self.instructions() - start;
