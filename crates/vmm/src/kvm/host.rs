@@ -169,7 +169,9 @@ impl Host {
                 }
             }
         }
-        let boot = &vcpus[0];
+        let boot = vcpus
+            .first()
+            .ok_or_else(|| "no vCPU to boot (the plan has none)".to_string())?;
         boot.set_one_reg(uapi::REG_PC, &entry.to_le_bytes())
             .map_err(|e| format!("setting the boot CPU's pc: {e}"))?;
         boot.set_one_reg(uapi::reg_x(0), &dtb.to_le_bytes())
