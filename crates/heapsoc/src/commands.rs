@@ -688,6 +688,10 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
                 run_failures: &run_failures,
                 started: started_at,
                 duration: wall,
+                backend: match vm.backend() {
+                    vmm::vm::Backend::Kvm { .. } => "KVM",
+                    vmm::vm::Backend::Interpreter => "interpreter",
+                },
             },
             &ids,
         );

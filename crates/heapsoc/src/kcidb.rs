@@ -42,6 +42,8 @@ pub struct Run<'a> {
     /// Unix time the run started, in seconds.
     pub started: std::time::SystemTime,
     pub duration: std::time::Duration,
+    /// The CPU backend: "interpreter" or "KVM".
+    pub backend: &'a str,
 }
 
 /// One element of a test path: KCIDB allows `[a-zA-Z0-9_-]`; anything else (spaces, `@`,
@@ -110,7 +112,8 @@ pub fn document(run: &Run, ids: &Ids) -> Value {
     let environment = json!({
         "compatible": compatible,
         "comment": format!(
-            "heapsoc (emulated) {}, plan {}",
+            "heapsoc ({}) {}, plan {}",
+            if run.backend == "KVM" { "KVM" } else { "emulated" },
             run.board.model.as_deref().unwrap_or("board without a model"),
             run.plan
         ),
