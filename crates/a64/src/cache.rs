@@ -68,9 +68,10 @@ impl CodeCache {
             let stop = end.min(page.saturating_add(0x1000));
             if let Some(&i) = self.map.get(&page) {
                 if let Some(p) = self.pages.get_mut(i as usize) {
-                    // One slot earlier too: it may hold a fused op that
-                    // embeds the first invalidated instruction.
-                    let from = (((a & 0xfff) >> 2) as usize).saturating_sub(1);
+                    // Two slots earlier too: they may hold a fused op that
+                    // embeds the first invalidated instruction (fused ops
+                    // span up to three instructions).
+                    let from = (((a & 0xfff) >> 2) as usize).saturating_sub(2);
                     let to = ((stop - page).div_ceil(4)) as usize;
                     p[from..to.min(OPS_PER_PAGE)].fill(BLANK);
                 }
@@ -118,10 +119,10 @@ mod tests {
         for s in 0..OPS_PER_PAGE {
             c.set(i, s, op);
         }
-        c.invalidate(0x800a, 4); // touches words 2 and 3 (and 1, which may fuse 2)
+        c.invalidate(0x800e, 4); // touches words 3 and 4 (and 1, 2, which may fuse 3)
         let p = c.page(i).expect("page");
         let blank = |s: usize| p[s].imm != 77;
-        assert!(!blank(0) && blank(1) && blank(2) && blank(3) && !blank(4));
+        assert!(!blank(0) && blank(1) && blank(2) && blank(3) && blank(4) && !blank(5));
         c.invalidate(0x8ffc, 8); // runs into the next page, which holds nothing
         assert!(c.page(i).is_some_and(|p| p[1023].imm != 77));
     }

@@ -412,8 +412,14 @@ impl Cpu {
             // SAFETY: as above, with `off + 8 <= 4096`.
             u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(off + 4).cast::<u32>()) })
         });
+        let third = (off + 8 < 4096).then(|| {
+            // SAFETY: as above, with `off + 12 <= 4096`.
+            u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(off + 8).cast::<u32>()) })
+        });
         let op = next
-            .and_then(|n| crate::exec::fused::fuse(word, n))
+            .zip(third)
+            .and_then(|(n, t)| crate::exec::fused::fuse3(word, n, t))
+            .or_else(|| next.and_then(|n| crate::exec::fused::fuse(word, n)))
             .unwrap_or_else(|| decoder().decode(word));
         self.cache.set(idx, off >> 2, op);
     }

@@ -8,6 +8,12 @@
 //!
 //! Neither instruction can fault, so fusion is architecturally invisible
 //! except that a budget can end one instruction late.
+//!
+//! Also fused: a zero-extending load (`LDRB/LDRH/LDR`, unsigned offset or
+//! register offset with LSL) followed by `CBZ/CBNZ`, the pair that scans
+//! memory (`while (p[i] == 0)`, string loops). The load runs exactly as
+//! alone: if it faults, the exception is taken at its PC and the branch
+//! never runs.
 
 use super::{add_flags32, add_flags64};
 use crate::cpu::Core;
@@ -54,13 +60,143 @@ fn cmp_reg_bcond<const SF: bool, const SUB: bool>(c: &mut Core, op: &Op) -> Step
     branch(c, op, f)
 }
 
+/// `ADD/SUB Xd, Xd, #imm; CMP/CMN/ADDS/SUBS (register); B.cond`: the
+/// counted-loop step. `ra` the incremented register, `imm` its immediate;
+/// `aux` bit 5 subtract, bit 6 64-bit, the rest as the compare's.
+fn step_cmp_bcond<const SF: bool, const SUB: bool>(c: &mut Core, op: &Op) -> Step {
+    let v = c.x(op.ra);
+    let v = if (op.aux >> 5) & 1 == 1 {
+        v.wrapping_sub(op.imm)
+    } else {
+        v.wrapping_add(op.imm)
+    };
+    c.set_x(
+        op.ra,
+        if (op.aux >> 6) & 1 == 1 {
+            v
+        } else {
+            v & 0xffff_ffff
+        },
+    );
+    // The add retires here, and the compare and branch as the pair at the
+    // next address (the branch's offset is from its own PC).
+    c.icount += 1;
+    c.regs.pc = c.regs.pc.wrapping_add(4);
+    cmp_reg_bcond::<SF, SUB>(c, op)
+}
+
+/// The fused op for `first; second; third` if `first` is an ADD/SUB
+/// (immediate, no flags) of a register to itself and `second; third` a
+/// register compare and B.cond that [`fuse`] fuses.
+#[must_use]
+pub fn fuse3(first: u32, second: u32, third: u32) -> Option<Op> {
+    // ADD/SUB (immediate): sf op 0 100010 sh imm12 Rn Rd, S = 0.
+    if first & 0x3F80_0000 != 0x1100_0000 {
+        return None;
+    }
+    let (rd, rn) = (first & 31, (first >> 5) & 31);
+    // Rd = Rn, and not SP (31): `i += k`.
+    if rd != rn || rd == 31 {
+        return None;
+    }
+    // The compare must be the register form (its immediate slot holds ours).
+    if second & 0x3FE0_FC00 != 0x2B00_0000 {
+        return None;
+    }
+    let pair = fuse(second, third)?;
+    let sf = second >> 31 == 1;
+    let sub = (second >> 30) & 1 == 1;
+    let h: Handler = match (sf, sub) {
+        (false, false) => step_cmp_bcond::<false, false>,
+        (false, true) => step_cmp_bcond::<false, true>,
+        (true, false) => step_cmp_bcond::<true, false>,
+        (true, true) => step_cmp_bcond::<true, true>,
+    };
+    let imm = u64::from((first >> 10) & 0xfff) << (12 * ((first >> 22) & 1));
+    Some(Op {
+        ra: rd as u8,
+        imm,
+        aux: pair.aux | (((first >> 30) & 1) << 5) | ((first >> 31) << 6),
+        ..Op { h, ..pair }
+    })
+}
+
+/// Load then CBZ/CBNZ: `aux` bits 8 (sf), 9 (nz), 12-30 (imm19); `ra` the
+/// tested register; the rest as the load's own op.
+fn ld_cbz<const M: u8, const N: usize>(c: &mut Core, op: &Op) -> Step {
+    super::ldst::ld::<M, N, { super::ldst::ZX }>(c, op)?;
+    // The branch retires too.
+    c.icount += 1;
+    let v = c.x(op.ra);
+    let v = if (op.aux >> 8) & 1 == 1 {
+        v
+    } else {
+        v & 0xffff_ffff
+    };
+    let nz = (op.aux >> 9) & 1 == 1;
+    let pc = c.regs.pc;
+    c.regs.pc = if (v == 0) != nz {
+        let imm19 = i64::from(((op.aux << 1) as i32) >> 13);
+        pc.wrapping_add(4).wrapping_add((imm19 * 4) as u64)
+    } else {
+        pc.wrapping_add(8)
+    };
+    Err(Flow::Branch)
+}
+
+/// The fused op for a zero-extending integer load (unsigned offset, or
+/// register offset LSL/UXTX) followed by CBZ/CBNZ.
+fn fuse_load_cbz(first: u32, second: u32) -> Option<Op> {
+    use super::ldst::{OFF, REG_LSL};
+    // CBZ/CBNZ: sf 011010 op imm19 Rt.
+    if second & 0x7E00_0000 != 0x3400_0000 {
+        return None;
+    }
+    // LDR (integer, zero-extending): size 111 0 01 01 imm12 Rn Rt (unsigned
+    // offset) or size 111 0 00 01 1 Rm 011 S 10 Rn Rt (register, LSL).
+    let size = first >> 30;
+    let unsigned = first & 0x3FC0_0000 == 0x3940_0000;
+    let register = first & 0x3FE0_EC00 == 0x3860_6800;
+    if !unsigned && !register {
+        return None;
+    }
+    let h: Handler = match (unsigned, size) {
+        (true, 0) => ld_cbz::<OFF, 1>,
+        (true, 1) => ld_cbz::<OFF, 2>,
+        (true, 2) => ld_cbz::<OFF, 4>,
+        (true, _) => ld_cbz::<OFF, 8>,
+        (false, 0) => ld_cbz::<REG_LSL, 1>,
+        (false, 1) => ld_cbz::<REG_LSL, 2>,
+        (false, 2) => ld_cbz::<REG_LSL, 4>,
+        (false, _) => ld_cbz::<REG_LSL, 8>,
+    };
+    let branch =
+        ((second >> 31) << 8) | (((second >> 24) & 1) << 9) | (((second >> 5) & 0x7_ffff) << 12);
+    let mut op = Op {
+        rd: w_zr(first & 31),
+        rn: r_sp((first >> 5) & 31),
+        ra: r_zr(second & 31),
+        aux: branch,
+        ..Op::new(h)
+    };
+    if unsigned {
+        op.imm = u64::from((first >> 10) & 0xfff) << size;
+    } else {
+        op.rm = r_zr((first >> 16) & 31);
+        // S: the index is scaled by the access size.
+        op.aux |= if (first >> 12) & 1 == 1 { size } else { 0 };
+    }
+    Some(op)
+}
+
 /// The fused op for `first; second` if `first` is ADDS/SUBS (immediate, or
 /// register without shift; CMP/CMN are the XZR-destination aliases) and
-/// `second` is B.cond.
+/// `second` is B.cond, or `first` a zero-extending load and `second`
+/// CBZ/CBNZ.
 #[must_use]
 pub fn fuse(first: u32, second: u32) -> Option<Op> {
     if second & 0xFF00_0010 != 0x5400_0000 {
-        return None;
+        return fuse_load_cbz(first, second);
     }
     let cond = second & 15;
     let imm19 = (second >> 5) & 0x7_ffff;
@@ -123,6 +259,52 @@ mod tests {
         assert!(fuse(0xeb02_043f, 0x5400_0040).is_none());
         // cmp ; b (unconditional)
         assert!(fuse(0x6b03_005f, 0x1400_0002).is_none());
+    }
+
+    #[test]
+    fn fuses_the_counted_loop_step() {
+        // add x1, x1, #1 ; cmp x20, x1 ; b.eq .+0x54
+        let op = fuse3(0x9100_0421, 0xeb01_029f, 0x5400_02a0).expect("fused");
+        assert_eq!((op.ra, op.imm, op.rn, op.rm), (1, 1, 20, 1));
+        assert_eq!((op.aux >> 5) & 3, 2, "add, 64-bit");
+        assert_eq!(op.aux & 15, 0, "eq");
+        // sub w3, w3, #2 ; cmp w3, w4 ; b.ne
+        let op = fuse3(0x5100_0863, 0x6b04_007f, 0x5400_0041).expect("fused");
+        assert_eq!((op.ra, op.imm), (3, 2));
+        assert_eq!((op.aux >> 5) & 3, 1, "sub, 32-bit");
+        // add x1, x2, #1 (another register) ; cmp ; b.eq: not fused
+        assert!(fuse3(0x9100_0441, 0xeb01_029f, 0x5400_02a0).is_none());
+        // add sp, sp, #16 ; cmp ; b.eq: not fused
+        assert!(fuse3(0x9100_43ff, 0xeb01_029f, 0x5400_02a0).is_none());
+        // add x1, x1, #1 ; cmp x1, #8 (immediate) ; b.ne: not fused
+        assert!(fuse3(0x9100_0421, 0xf100_203f, 0x5400_0041).is_none());
+        // adds x1, x1, #1 (flags) ; cmp ; b.eq: not fused
+        assert!(fuse3(0xb100_0421, 0xeb01_029f, 0x5400_02a0).is_none());
+    }
+
+    #[test]
+    fn fuses_zero_extending_loads_then_cbz() {
+        // ldrb w2, [x26, x1] ; cbz w2, .-16
+        let op = fuse(0x3861_6b42, 0x34ff_ff82).expect("fused");
+        assert_eq!((op.rd, op.rn, op.rm, op.ra), (2, 26, 1, 2));
+        assert_eq!(op.aux & 7, 0, "no index scaling");
+        let imm19 = i64::from(((op.aux << 1) as i32) >> 13);
+        assert_eq!(imm19 * 4, -16);
+        assert_eq!((op.aux >> 8) & 3, 0, "cbz, 32-bit");
+        // ldr x3, [x0, #16] ; cbnz x3, .+8
+        let op = fuse(0xf940_0803, 0xb500_0043).expect("fused");
+        assert_eq!((op.rd, op.rn, op.imm), (3, 0, 16));
+        assert_eq!((op.aux >> 8) & 3, 3, "cbnz, 64-bit");
+        // ldr w0, [x1, x2, lsl #2] ; cbz w0: the index scales by 4
+        assert_eq!(fuse(0xb862_7820, 0x3400_0040).expect("fused").aux & 7, 2);
+        // ldrsb w0, [x1] (sign-extending) ; cbz w0: not fused
+        assert!(fuse(0x39c0_0020, 0x3400_0040).is_none());
+        // ldrb w0, [x1], #1 (post-index) ; cbz w0: not fused
+        assert!(fuse(0x3840_1420, 0x3400_0040).is_none());
+        // ldr w0, [x1, w2, sxtw] ; cbz w0: an extending index, not fused
+        assert!(fuse(0xb862_c820, 0x3400_0040).is_none());
+        // ldr q0, [x1] (SIMD&FP) ; cbz w0: not fused
+        assert!(fuse(0x3dc0_0020, 0x3400_0040).is_none());
     }
 
     #[test]

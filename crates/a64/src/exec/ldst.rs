@@ -10,14 +10,14 @@ use crate::state::{r_sp, r_zr, w_zr, SP};
 use crate::sysreg::sctlr;
 
 /// Addressing modes (const parameters of the handlers).
-const OFF: u8 = 0;
+pub(crate) const OFF: u8 = 0;
 const PRE: u8 = 1;
 const POST: u8 = 2;
 const REG: u8 = 3;
 const LIT: u8 = 4;
 const UNPRIV: u8 = 5;
 /// Register offset without extension (LSL / UXTX): the common case.
-const REG_LSL: u8 = 6;
+pub(crate) const REG_LSL: u8 = 6;
 
 /// SP alignment check (SCTLR_EL1.SA/SA0): a load or store using SP as its
 /// base with SP not 16-byte aligned takes an SP alignment fault (EC 0x26).
@@ -86,11 +86,11 @@ fn sext(v: u64, bytes: usize) -> u64 {
 }
 
 /// Sign extension modes of loads: none, to 64 bits, to 32 bits.
-const ZX: u8 = 0;
+pub(crate) const ZX: u8 = 0;
 const SX64: u8 = 1;
 const SX32: u8 = 2;
 
-fn ld<const M: u8, const N: usize, const S: u8>(c: &mut Core, op: &Op) -> Step {
+pub(crate) fn ld<const M: u8, const N: usize, const S: u8>(c: &mut Core, op: &Op) -> Step {
     if M != LIT {
         sp_check(c, op)?;
     }

@@ -291,6 +291,45 @@ pub fn gen_branch() -> Prog {
             0,
         );
     }
+    // ADD/SUB immediate of a register to itself, register compare, B.cond
+    // (fused as one op at decode time): flags, wrap-around at 32 bits, taken
+    // or not, and counted loops.
+    for _ in 0..300 {
+        let cond = *p.rng.pick(&CONDS);
+        let sf = p.rng.below(2) == 1;
+        let r = regs(sf);
+        let step = if p.rng.below(2) == 0 { "add" } else { "sub" };
+        let imm = p.rng.below(4096);
+        let (a, b) = if p.rng.below(2) == 0 {
+            ("1", "2")
+        } else {
+            ("2", "1")
+        };
+        let cmp = if p.rng.below(4) == 0 { "cmn" } else { "cmp" };
+        let v1 = match p.rng.below(3) {
+            0 => 0xffff_fff0,
+            1 => 0x7fff_fffe,
+            _ => p.rng.value(),
+        };
+        p.case(
+            &format!("    mov x0, #0\n    {step} {r}1, {r}1, #{imm}\n    {cmp} {r}{a}, {r}{b}\n    b.{cond} 2f\n    mov x0, #1\n2:"),
+            &[("x1", format!("{v1:#x}")), ("x2", format!("{:#x}", p.rng.value()))],
+            0,
+        );
+    }
+    for _ in 0..40 {
+        let n = 1 + p.rng.below(40);
+        p.case(
+            "    mov x0, #0\n    mov x2, #0\n2:  add x2, x2, #3\n    add x0, x0, #1\n    cmp x0, x1\n    b.ne 2b",
+            &[("x1", format!("{n}"))],
+            0,
+        );
+        p.case(
+            &format!("    mov w0, #{}\n    mov x2, #0\n2:  add x2, x2, x0\n    sub w0, w0, #2\n    cmp w1, w0\n    b.lo 2b", 2 * n),
+            &[("x1", "0x0".to_string())],
+            0,
+        );
+    }
     for _ in 0..300 {
         let sf = p.rng.below(2) == 1;
         let r = regs(sf);

@@ -107,6 +107,54 @@ pub fn gen_ldst_int() -> Prog {
     for _ in 0..40 {
         p.case("    ldr w0, 2f\n    ldr x1, 2f\n    ldrsw x2, 2f\n    prfm pldl1keep, 2f\n    b 3f\n2:  .quad 0x8badf00dfeedface\n3:", &[], 0);
     }
+    // A load then CBZ/CBNZ (fused at decode time): zero and non-zero data,
+    // the loaded register or another one tested, 32 and 64 bits.
+    let loads: [(&str, u64); 4] = [("ldrb w4", 1), ("ldrh w4", 2), ("ldr w4", 4), ("ldr x4", 8)];
+    for _ in 0..300 {
+        let &(op, size) = p.rng.pick(&loads);
+        let base = mem_base(&mut p, size);
+        let stored = match p.rng.below(3) {
+            0 => 0,
+            1 => 1 << (8 * size - 1),
+            _ => p.rng.value(),
+        };
+        let k = p.rng.below(32);
+        let (addr, st) = if p.rng.below(2) == 0 {
+            let imm = k * size;
+            (format!("[x1, #{imm}]"), format!("[x1, #{imm}]"))
+        } else {
+            let sh = if size > 1 && p.rng.below(2) == 0 {
+                format!(", lsl #{}", size.trailing_zeros())
+            } else {
+                String::new()
+            };
+            (format!("[x1, x3{sh}]"), format!("[x1, #{}]", k * size))
+        };
+        let store = match size {
+            1 => "strb w2",
+            2 => "strh w2",
+            4 => "str w2",
+            _ => "str x2",
+        };
+        let tested = match p.rng.below(4) {
+            0 => "w5",
+            1 => "x4",
+            _ => "w4",
+        };
+        let branch = if p.rng.below(2) == 0 { "cbz" } else { "cbnz" };
+        let idx = if addr.contains("lsl") { k } else { k * size };
+        p.case(
+            &format!(
+                "    ldr x3, ={idx:#x}\n    {store}, {st}\n    mov x0, #0\n    {op}, {addr}\n    {branch} {tested}, 2f\n    mov x0, #1\n2:"
+            ),
+            &[
+                ("x1", format!("data_area+{base}")),
+                ("x2", format!("{stored:#x}")),
+                ("x5", format!("{:#x}", p.rng.below(2) << 32)),
+            ],
+            (base.saturating_sub(8) & !7).min(DATA - 32),
+        );
+    }
     p
 }
 
