@@ -307,7 +307,31 @@ pub struct Board {
     pub warnings: Vec<Warning>,
 }
 
+/// Index in the architected timer's `interrupts` of the non-secure physical timer's PPI.
+pub const TIMER_PHYS: usize = 1;
+/// Index in the architected timer's `interrupts` of the virtual timer's PPI.
+pub const TIMER_VIRT: usize = 2;
+
 impl Board {
+    /// The INTID of the architected timer's interrupt `index` ([`TIMER_PHYS`],
+    /// [`TIMER_VIRT`], ...), if the DT names one a GIC can deliver.
+    pub fn timer_intid(&self, index: usize) -> Option<u32> {
+        self.timer
+            .as_ref()
+            .and_then(|t| t.interrupts.get(index))
+            .and_then(|i| i.intid)
+    }
+
+    /// The highest GIC INTID any device's interrupts name (0 if none).
+    pub fn max_device_intid(&self) -> u32 {
+        self.devices
+            .iter()
+            .flat_map(|d| d.interrupts.iter())
+            .filter_map(|i| i.intid)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The bank that holds `range` entirely, if any.
     pub fn bank_containing(&self, range: &Range) -> Option<&MemoryBank> {
         self.banks.iter().find(|b| b.range.contains(range))

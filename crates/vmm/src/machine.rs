@@ -606,14 +606,7 @@ pub fn build_with(
     );
     // Enough SPIs for every interrupt the board's devices name (the board model gives
     // INTIDs only for specifiers a GIC can deliver, so this is at most 988).
-    let max_intid = board
-        .devices
-        .iter()
-        .flat_map(|d| d.interrupts.iter())
-        .filter_map(|i| i.intid)
-        .max()
-        .unwrap_or(0);
-    let spis = max_intid.saturating_sub(31).max(64);
+    let spis = board.max_device_intid().saturating_sub(31).max(64);
     let mut bus = Bus::new();
     let mut add =
         |node: &str, base: u64, size: u64, dev: Box<dyn MmioDevice>| -> Result<(), MachineError> {

@@ -476,13 +476,6 @@ impl Vm {
                 state,
             });
         }
-        let ppi = |i: usize| {
-            board
-                .timer
-                .as_ref()
-                .and_then(|t| t.interrupts.get(i))
-                .and_then(|i| i.intid)
-        };
         Ok(Vm {
             pes,
             kvm,
@@ -492,8 +485,8 @@ impl Vm {
             unmapped,
             layout,
             kernel_file_len: kernel.1.len() as u64,
-            ptimer_intid: ppi(1),
-            vtimer_intid: ppi(2),
+            ptimer_intid: board.timer_intid(board::TIMER_PHYS),
+            vtimer_intid: board.timer_intid(board::TIMER_VIRT),
             keep_frames: false,
             last_frame: None,
             frames_seen: 0,

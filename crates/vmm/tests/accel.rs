@@ -89,14 +89,7 @@ fn the_reference_boards_are_hostable_as_the_dt_says() {
             assert_eq!(v.mpidr, m.mpidrs[i], "{name}: MPIDRs in the GIC's order");
         }
         // Every device interrupt fits the vGIC.
-        let max = b
-            .board
-            .devices
-            .iter()
-            .flat_map(|d| d.interrupts.iter())
-            .filter_map(|i| i.intid)
-            .max()
-            .unwrap_or(0);
+        let max = b.board.max_device_intid();
         assert!(
             max < p.nr_irqs && p.nr_irqs % 32 == 0,
             "{name}: {}",

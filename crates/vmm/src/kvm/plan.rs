@@ -3,7 +3,7 @@
 //! the reasons a board cannot be hosted faithfully. The ioctls that carry it out are in
 //! [`super::host`] (aarch64 Linux only); everything here is unit-tested anywhere.
 
-use board::{Board, GicVersion, Range, Status};
+use board::{Board, GicVersion, Range};
 
 use super::uapi;
 
@@ -205,23 +205,11 @@ pub fn plan(board: &Board, mpidrs: &[u64], smp: Option<usize>) -> Result<KvmPlan
         }
     };
     // Every INTID a device names, rounded up to whole groups of 32.
-    let max_intid = board
-        .devices
-        .iter()
-        .filter(|d| d.status == Status::Okay)
-        .flat_map(|d| d.interrupts.iter())
-        .filter_map(|i| i.intid)
-        .max()
-        .unwrap_or(0);
-    let nr_irqs = (max_intid + 1).div_ceil(32).clamp(2, 32) * 32;
-    let ppi = |i: usize| {
-        board
-            .timer
-            .as_ref()
-            .and_then(|t| t.interrupts.get(i))
-            .and_then(|i| i.intid)
-    };
-    let (ptimer, vtimer) = (ppi(1), ppi(2));
+    let nr_irqs = (board.max_device_intid() + 1).div_ceil(32).clamp(2, 32) * 32;
+    let (ptimer, vtimer) = (
+        board.timer_intid(board::TIMER_PHYS),
+        board.timer_intid(board::TIMER_VIRT),
+    );
     let mut notes = Vec::new();
     if let Some(f) = board.timer.as_ref().and_then(|t| t.frequency) {
         notes.push(format!(
