@@ -33,7 +33,8 @@
 #      default_cma_region (ECC bank) gives the guest's EDAC CE line and a report line naming the
 #      buffer; both deterministic; a ue nobody reads again is latent; bad targets are errors;
 #  16. --heap-policy: the report says which heap each device got, a GPU buffer from a heap its
-#      policy does not allow fails the run with a finding naming buffer and heap.
+#      policy does not allow fails the run with a finding naming buffer and heap;
+#  17. --timeout stops a run over its host-time limit with an error naming it.
 # Needs the guest image (guest-images/build.sh). Prints the work directory with all outputs.
 set -euo pipefail
 KCIDB_IO_VERSION=141 # the kcidb-io release whose latest schema (v5.3) --kcidb writes
@@ -276,6 +277,14 @@ case "$finding" in
 *) fail "no heap-policy finding naming the GPU buffer and its heap: $finding" ;;
 esac
 echo "heapsoc-boot: heap policies: the report names the heaps each device got; expected finding:$finding"
+
+# 17. --timeout: a run over its host-time limit stops with an error naming it (under KVM, which
+# counts no instructions, `test` has one by default)
+run timeout --plan none --timeout 0.05
+[ "$(cat "$WORK/timeout.rc")" != 0 ] || fail "a run over its --timeout passed"
+grep -q 'the guest did not power off: timed out after 0.05 s of host time (--timeout)' "$WORK/timeout.err" ||
+	fail "no error naming the timeout: $(tail -n 3 "$WORK/timeout.err")"
+echo "heapsoc-boot: --timeout 0.05 stops the run with an error naming it"
 
 # 14. KCIDB: validated with kcidb-io (in a venv of its own, cached)
 # outside heapsoc/ (the guest cache, which tests/fresh-machine.sh mounts read-only)

@@ -119,6 +119,13 @@ pub struct RunArgs {
     pub gpu_mode: (u32, u32),
 }
 
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("{s}: expected a positive number of seconds")),
+    }
+}
+
 fn parse_mode(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s
         .split_once(['x', 'X'])
@@ -145,6 +152,11 @@ pub struct TestArgs {
     /// Write the last distinct frame the PL111 display scanned out as PNG.
     #[arg(long, value_name = "FILE")]
     pub screenshot: Option<PathBuf>,
+    /// Stop the run after this much host time, in seconds (default: none on the
+    /// interpreter, whose instruction budget bounds a run; 600 under KVM, which counts no
+    /// instructions, so that a guest that hangs cannot hold a CI job forever).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Option<f64>,
     /// Extra placement rule NODE=ecc|non-ecc|contiguous (repeatable).
     #[arg(long, value_name = "NODE=WHAT")]
     pub expect: Vec<ledger::Rule>,

@@ -260,6 +260,9 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 /// The instruction budget of `test` when the user sets none.
 const TEST_MAX_INSNS: u64 = 20_000_000_000;
 
+/// `test`'s host-time limit under KVM (which counts no instructions) unless `--timeout`.
+const KVM_TEST_TIMEOUT_SECS: f64 = 600.0;
+
 /// The kernel command line for `args`: `--bootargs` (else the DT's, or for a plan
 /// `panic=-1`), with `heapsoc.test=PLAN` when a plan is given or `default_plan` applies.
 fn bootargs(args: &RunArgs, default_plan: Option<&str>) -> Option<String> {
@@ -598,10 +601,19 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let started_at = std::time::SystemTime::now();
     let mut seen = 0usize;
     let max_insns = args.run.max_insns.unwrap_or(TEST_MAX_INSNS);
+    let timeout = args.timeout.or(match vm.backend() {
+        vmm::vm::Backend::Kvm { .. } => Some(KVM_TEST_TIMEOUT_SECS),
+        vmm::vm::Backend::Interpreter => None,
+    });
     let summary = vm.run_watched(max_insns, watch_chunk(injector.waiting()), |vm| {
         console.flush_echo();
         if injector.waiting() {
             injector.poll(vm, board, &console.text());
+        }
+        if let Some(t) = timeout.filter(|&t| started.elapsed().as_secs_f64() >= t) {
+            return Some(vmm::vm::Stop::Aborted(format!(
+                "timed out after {t} s of host time (--timeout)"
+            )));
         }
         watch(vm, &new_console(&console, &mut seen))
     });
