@@ -68,6 +68,7 @@ impl Core {
                 sh: 3,
                 global: true,
                 large: false,
+                block_shift: 12,
             });
         }
         let regs = mmu::MmuRegs {
@@ -142,6 +143,7 @@ impl Core {
                 code: 0,
                 global: t.global,
                 large: t.large,
+                block_shift: t.block_shift,
             },
         );
     }
@@ -173,6 +175,15 @@ impl Core {
             return Ok(unsafe { load_host::<N>(e.host.0.wrapping_add((va & 0xfff) as usize)) });
         }
         self.read_slow(va, N, el, false)
+    }
+
+    /// Whether the TLB holds a translation of `va`'s page for `kind` with the permissions
+    /// of `el`: the page is then normal RAM that this access may make (a cached entry is
+    /// only ever filled for such a page), with no walk needed to know it.
+    #[inline(always)]
+    #[must_use]
+    pub fn tlb_hit(&self, va: u64, kind: AccessKind, el: u8) -> bool {
+        self.tlb.t[table(el, kind)][slot(va)].tag == va & PAGE_MASK
     }
 
     /// Read at the current EL.

@@ -397,6 +397,7 @@ impl Cpu {
                 code: idx,
                 global: t.global,
                 large: t.large,
+                block_shift: t.block_shift,
             },
         );
         Some((idx, host))

@@ -60,6 +60,9 @@ pub struct Translation {
     pub global: bool,
     /// Whether it came from a block descriptor.
     pub large: bool,
+    /// log2 of the size of the region the descriptor maps (12 for a 4 KiB page, 21 or 30
+    /// for a block; 64 with the MMU off, where one "translation" covers everything).
+    pub block_shift: u8,
 }
 
 impl Translation {
@@ -136,6 +139,7 @@ pub fn translate(
             sh: 2,
             global: true,
             large: true,
+            block_shift: 64,
         });
     }
     let upper = va & (1 << 55) != 0;
@@ -231,6 +235,7 @@ pub fn translate(
             sh: ((desc >> 8) & 3) as u8,
             global: desc & (1 << 11) == 0,
             large: level < 3,
+            block_shift: shift as u8,
         });
     }
 }

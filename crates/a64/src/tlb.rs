@@ -9,8 +9,9 @@
 //!
 //! Entries hold only the current ASID's non-global translations plus global
 //! ones: a change of ASID flushes the non-global entries. Translations from
-//! block descriptors are split into 4 KiB entries; a TLBI by VA while any such
-//! entry exists flushes everything, since the other pieces of the block must go too.
+//! block descriptors are split into 4 KiB entries that remember the block's
+//! size; a TLBI by VA drops every piece of a block holding that VA, since the
+//! architecture invalidates the whole block entry.
 
 use crate::mem::HostPtr;
 
@@ -36,6 +37,8 @@ pub enum AccessKind {
 pub const F_GLOBAL: u32 = 1;
 /// Entry flag: translation came from a block descriptor.
 pub const F_LARGE: u32 = 2;
+/// Entry flags bits 8-15: log2 of the block's size (with [`F_LARGE`]).
+const BLOCK_SHIFT_AT: u32 = 8;
 
 /// One TLB entry.
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +81,8 @@ pub(crate) struct Fill {
     pub global: bool,
     /// The translation came from a block descriptor.
     pub large: bool,
+    /// log2 of the size of the region the descriptor maps.
+    pub block_shift: u8,
 }
 
 /// Number of tables: 2 privilege levels x 3 access kinds.
@@ -119,7 +124,7 @@ impl Tlb {
     pub(crate) fn fill(&mut self, table: usize, f: Fill) {
         let mut flags = if f.global { F_GLOBAL } else { 0 };
         if f.large {
-            flags |= F_LARGE;
+            flags |= F_LARGE | (u32::from(f.block_shift) << BLOCK_SHIFT_AT);
             self.has_large = true;
         }
         self.t[table][slot(f.va)] = TlbEntry {
@@ -157,14 +162,22 @@ impl Tlb {
         }
     }
 
-    /// Drop entries translating the page of `va` (TLBI VA*).
+    /// Drop entries translating the page of `va` (TLBI VA*), and every piece of a block
+    /// that holds `va`.
     pub fn flush_va(&mut self, va: u64) {
-        if self.has_large {
-            self.flush_all();
-            return;
-        }
         // The tag holds the full VA including the top byte, which TLBI ignores.
-        let page = va & PAGE_MASK & 0x00ff_ffff_ffff_ffff;
+        const VA56: u64 = 0x00ff_ffff_ffff_ffff;
+        if self.has_large {
+            for e in self.t.iter_mut().flat_map(|t| t.iter_mut()) {
+                if e.flags & F_LARGE != 0 {
+                    let shift = (e.flags >> BLOCK_SHIFT_AT) & 0xff;
+                    if shift >= 56 || ((e.tag ^ va) & VA56) >> shift == 0 {
+                        *e = TlbEntry::INVALID;
+                    }
+                }
+            }
+        }
+        let page = va & PAGE_MASK & VA56;
         let s = slot(va);
         for t in self.t.iter_mut() {
             if t[s].tag & 0x00ff_ffff_ffff_ffff == page {
@@ -215,16 +228,51 @@ mod tests {
         assert_eq!(t.t[0][2].tag, u64::MAX);
     }
 
+    fn fill(t: &mut Tlb, table: usize, va: u64, block_shift: u8) {
+        t.fill(
+            table,
+            Fill {
+                va,
+                host: HostPtr::NULL,
+                pa_page: va & PAGE_MASK,
+                code: 0,
+                global: true,
+                large: block_shift > 12,
+                block_shift,
+            },
+        );
+    }
+
     #[test]
-    fn va_flush_with_block_entries_flushes_all() {
+    fn va_flush_drops_every_piece_of_the_block_holding_the_va_and_nothing_else() {
         let mut t = Tlb::new();
-        t.t[3][5] = TlbEntry {
-            tag: 0x5000,
-            flags: F_LARGE,
-            ..TlbEntry::INVALID
-        };
-        t.has_large = true;
+        // Two pieces of the 2 MiB block at 0x4000_0000 (data and fetch tables), a piece of
+        // the next block, a 4 KiB page, and a piece of a 1 GiB block.
+        fill(&mut t, 0, 0x4000_0000, 21);
+        fill(&mut t, 5, 0x4010_3000, 21);
+        fill(&mut t, 0, 0x4020_1000, 21);
+        fill(&mut t, 1, 0x4000_7000, 12);
+        fill(&mut t, 3, 0x8_0000_2000, 30);
+        t.flush_va(0xff00_0000_4000_5000); // any top byte: TLBI ignores it
+        assert_eq!(t.t[0][slot(0x4000_0000)].tag, u64::MAX);
+        assert_eq!(t.t[5][slot(0x4010_3000)].tag, u64::MAX);
+        assert_eq!(t.t[0][slot(0x4020_1000)].tag, 0x4020_1000, "another block");
+        assert_eq!(t.t[1][slot(0x4000_7000)].tag, 0x4000_7000, "another page");
+        assert_eq!(t.t[3][slot(0x8_0000_2000)].tag, 0x8_0000_2000);
+        // A VA inside the 1 GiB block drops its piece.
+        t.flush_va(0x8_3fff_f000);
+        assert_eq!(t.t[3][slot(0x8_0000_2000)].tag, u64::MAX);
+        // The page itself goes when its own VA is named.
+        t.flush_va(0x4000_7abc);
+        assert_eq!(t.t[1][slot(0x4000_7000)].tag, u64::MAX);
+    }
+
+    #[test]
+    fn va_flush_with_the_mmu_off_entries_drops_them() {
+        let mut t = Tlb::new();
+        // MMU off: one translation covers every address.
+        fill(&mut t, 0, 0x1234_5000, 64);
         t.flush_va(0x9000);
-        assert_eq!(t.t[3][5].tag, u64::MAX);
+        assert_eq!(t.t[0][slot(0x1234_5000)].tag, u64::MAX);
     }
 }

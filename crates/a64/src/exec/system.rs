@@ -509,13 +509,17 @@ fn dc_zva(c: &mut Core, op: &Op) -> Step {
     let base = c.x(op.rd) & !(n - 1);
     let el = c.regs.pstate.el;
     // "If the memory region being zeroed is any type of Device memory, DC
-    // ZVA generates an Alignment fault."
-    match c.translate(base, AccessKind::Write, el) {
-        Ok(t) if t.device() => {
-            return Err(c.data_abort(c.x(op.rd), crate::exception::FSC_ALIGNMENT, true, false))
+    // ZVA generates an Alignment fault." A write entry in the TLB says the
+    // page is writable normal RAM: no walk (clear_page runs 64 of these per
+    // page, and a walk each made them the costliest instruction of a boot).
+    if !c.tlb_hit(base, AccessKind::Write, el) {
+        match c.translate(base, AccessKind::Write, el) {
+            Ok(t) if t.device() => {
+                return Err(c.data_abort(c.x(op.rd), crate::exception::FSC_ALIGNMENT, true, false))
+            }
+            Ok(_) => {}
+            Err(f) => return Err(c.data_abort(c.x(op.rd), f.status(), true, false)),
         }
-        Ok(_) => {}
-        Err(f) => return Err(c.data_abort(c.x(op.rd), f.status(), true, false)),
     }
     for i in 0..n / 8 {
         c.write_el::<8>(base.wrapping_add(8 * i), 0, el)?;
@@ -531,6 +535,11 @@ fn dc_va(c: &mut Core, op: &Op) -> Step {
     }
     let va = c.x(op.rd);
     let el = c.regs.pstate.el;
+    // A cached translation says the address translates (dma-buf syncs clean
+    // buffers line by line: a walk per line otherwise).
+    if c.tlb_hit(va, AccessKind::Read, el) || c.tlb_hit(va, AccessKind::Write, el) {
+        return Ok(());
+    }
     if let Err(f) = c.translate(va, AccessKind::Read, el) {
         return Err(c.data_abort(va, f.status(), true, true));
     }
