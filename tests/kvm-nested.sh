@@ -140,6 +140,13 @@ for b in $BOARDS; do
 	dtc -q -I dts -O dtb -o "$L1/$b.dtb" "device-trees/$b.dts"
 done
 GUEST_ARGS="--kernel /guest/Image --initrd /guest/initramfs.cpio.gz --plan $PLAN"
+# The external-abort Image of vmm's tests (crates/vmm/tests/guest/unmapped.S): a load where
+# nothing is mapped must abort under KVM as on the interpreter ("AD" on the console).
+GUEST_S=crates/vmm/tests/guest
+aarch64-linux-gnu-as -I "$GUEST_S" -o "$WORK/unmapped.o" "$GUEST_S/unmapped.S" &&
+	aarch64-linux-gnu-ld -Ttext=0 -o "$WORK/unmapped.elf" "$WORK/unmapped.o" &&
+	aarch64-linux-gnu-objcopy -O binary "$WORK/unmapped.elf" "$L1/unmapped.Image" ||
+	die "cannot assemble $GUEST_S/unmapped.S (the cross binutils come from tests/host-deps.sh)"
 cat >"$L1/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -156,6 +163,10 @@ for b in $BOARDS; do
 	echo "KVM-NESTED-BEGIN-JUNIT \$b"; cat /out/\$b.xml; echo "KVM-NESTED-END-JUNIT"
 	echo "KVM-NESTED-RESULT \$b rc=\$rc seconds=\$((t1 - t0))"
 done
+/bin/heapsoc run --accel kvm --dtb /heap-soc.dtb --kernel /unmapped.Image \
+	--initrd /guest/initramfs.cpio.gz </dev/null >/out/unmapped.out 2>/out/unmapped.err
+echo "KVM-NESTED-UNMAPPED rc=\$? console=\$(head -c 2 /out/unmapped.out)"
+tail -n 3 /out/unmapped.err
 poweroff -f
 EOF
 chmod +x "$L1/init"
@@ -241,6 +252,12 @@ for b in $BOARDS; do
 		END { for (s in t) printf "kvm-nested:     %s %d/%d\n", s, ok[s], t[s] }' "$WORK/$b.kvm.cases" | sort
 	report+=("$b: KVM ${ksecs} s inside the emulated host, interpreter ${isecs} s here")
 done
+unmapped=$(grep -a -o 'KVM-NESTED-UNMAPPED rc=[0-9]* console=[A-Z]*' "$WORK/l1.txt" || true)
+[ "$unmapped" = "KVM-NESTED-UNMAPPED rc=0 console=AD" ] || {
+	grep -a -A3 'KVM-NESTED-UNMAPPED' "$WORK/l1.txt" | head -5
+	die "a load where nothing is mapped did not take an external abort under KVM: ${unmapped:-no result}"
+}
+say "unmapped.S under KVM: the load from 0x0c000000 took a synchronous external abort (EC 0x25, DFSC 0x10, FAR), as on the interpreter"
 T4=$(date +%s)
 for r in "${report[@]}"; do say "$r"; done
 say "PASS in $((T4 - T0)) s: root $((T1 - T0)) s, aarch64 build $((T2 - T1)) s, emulated host $((T3 - T2)) s, interpreter runs and checks $((T4 - T3)) s"

@@ -10,12 +10,16 @@ use vmm::kvm::{self, Accel, VgicPlan};
 use vmm::vm::{Backend, Stop, Vm, VmConfig, VmError};
 
 fn boot(accel: Accel) -> (Result<Vm, VmError>, devices::console::Capture) {
+    boot_image(accel, "runloop")
+}
+
+fn boot_image(accel: Accel, name: &str) -> (Result<Vm, VmError>, devices::console::Capture) {
     let b = common::board("heap-soc.dts");
     let console = devices::console::Capture::new(false);
     let vm = Vm::boot(
         &b.board,
         &b.tree,
-        ("runloop Image", &image("runloop")),
+        (name, &image(name)),
         None,
         Box::new(console.clone()),
         VmConfig {
@@ -61,6 +65,38 @@ fn auto_runs_the_interpreter_where_kvm_cannot() {
     let s = vm.run(10_000_000);
     assert_eq!(s.stop, Stop::PowerOff);
     assert_eq!(console.text(), "AST\n");
+}
+
+#[test]
+fn a_load_from_where_nothing_is_mapped_is_a_synchronous_external_abort_on_every_backend() {
+    // The interpreter always; KVM too where this host runs it (tests/kvm-nested.sh boots the
+    // same Image under KVM).
+    let mut backends = vec![Accel::Interp];
+    if kvm::usable().is_ok() {
+        backends.push(Accel::Kvm);
+    }
+    for accel in backends {
+        let (vm, console) = boot_image(accel, "unmapped");
+        let mut vm = vm.expect("boot");
+        let s = vm.run_watched(100_000_000, 1_000_000, |_| None);
+        assert_eq!(
+            s.stop,
+            Stop::PowerOff,
+            "{accel:?}: console {:?}",
+            console.text()
+        );
+        // "D": the guest saw EC 0x25, DFSC 0x10 and FAR = the address.
+        assert_eq!(console.text(), "AD\n", "{accel:?}");
+        assert_eq!(
+            s.unmapped,
+            vec![vmm::vm::UnmappedAccess {
+                addr: 0x0c00_0000,
+                size: 4,
+                write: false
+            }],
+            "{accel:?}"
+        );
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use kvm_bindings::{
-    kvm_create_device, kvm_device_attr, kvm_userspace_memory_region, kvm_vcpu_init,
+    kvm_create_device, kvm_device_attr, kvm_userspace_memory_region, kvm_vcpu_events, kvm_vcpu_init,
 };
 use kvm_ioctls::{DeviceFd, Kvm, VcpuExit, VcpuFd, VmFd};
 use vm_memory::{GuestMemoryBackend, GuestMemoryRegion, MemoryRegionAddress};
@@ -35,7 +35,8 @@ pub struct Host {
     /// lifetime's sake.
     _vgic: DeviceFd,
     exits: Receiver<Exit>,
-    replies: Vec<Sender<[u8; 8]>>,
+    /// Per vCPU: the answer to its MMIO exit, `None` for an external abort.
+    replies: Vec<Sender<Option<[u8; 8]>>>,
     /// Whether each vCPU's thread is still running.
     running: Rc<RefCell<Vec<bool>>>,
     /// The first KVM_IRQ_LINE failure.
@@ -177,6 +178,8 @@ impl Host {
         boot.set_one_reg(uapi::reg_x(0), &dtb.to_le_bytes())
             .map_err(|e| format!("setting the boot CPU's x0: {e}"))?;
 
+        // Without the capability an access nothing answers reads 0 and writes nothing.
+        let ext_dabt = kvm.check_extension_raw(u64::from(uapi::KVM_CAP_ARM_INJECT_EXT_DABT)) > 0;
         let (exit_tx, exits) = mpsc::channel();
         let mut replies = Vec::with_capacity(vcpus.len());
         let running = Rc::new(RefCell::new(vec![true; vcpus.len()]));
@@ -187,7 +190,7 @@ impl Host {
             let memory = memory.clone();
             std::thread::Builder::new()
                 .name(format!("vcpu{index}"))
-                .spawn(move || vcpu_loop(index, vcpu, exits, reply_rx, memory))
+                .spawn(move || vcpu_loop(index, vcpu, exits, reply_rx, ext_dabt, memory))
                 .map_err(|e| format!("starting vCPU {index}'s thread: {e}"))?;
         }
         Ok(Host {
@@ -219,8 +222,9 @@ impl Host {
         }
     }
 
-    /// Answers vCPU `vcpu`'s MMIO exit (the loaded value for a read; anything for a write).
-    pub fn reply(&self, vcpu: usize, data: [u8; 8]) {
+    /// Answers vCPU `vcpu`'s MMIO exit: the loaded value for a read (anything for a
+    /// write), or `None` when nothing answers at the address (an external abort).
+    pub fn reply(&self, vcpu: usize, data: Option<[u8; 8]>) {
         if let Some(r) = self.replies.get(vcpu) {
             // A vCPU whose thread ended does not wait for the answer.
             let _ = r.send(data);
@@ -260,11 +264,13 @@ fn vcpu_loop(
     index: usize,
     mut vcpu: VcpuFd,
     exits: Sender<Exit>,
-    replies: Receiver<[u8; 8]>,
+    replies: Receiver<Option<[u8; 8]>>,
+    ext_dabt: bool,
     // Keeps guest RAM mapped while this vCPU can run.
     _memory: crate::GuestMemory,
 ) {
     loop {
+        let mut abort = false;
         match vcpu.run() {
             Ok(VcpuExit::MmioRead(addr, data)) => {
                 let len = data.len().min(8);
@@ -278,10 +284,14 @@ fn vcpu_loop(
                 {
                     return;
                 }
-                let Ok(value) = replies.recv() else {
-                    return;
-                };
-                data[..len].copy_from_slice(&value[..len]);
+                match replies.recv() {
+                    Ok(Some(value)) => data[..len].copy_from_slice(&value[..len]),
+                    Ok(None) => {
+                        data[..len].fill(0);
+                        abort = true;
+                    }
+                    Err(_) => return,
+                }
             }
             Ok(VcpuExit::MmioWrite(addr, bytes)) => {
                 let len = bytes.len().min(8);
@@ -293,8 +303,12 @@ fn vcpu_loop(
                     data,
                     len,
                 };
-                if exits.send(exit).is_err() || replies.recv().is_err() {
+                if exits.send(exit).is_err() {
                     return;
+                }
+                match replies.recv() {
+                    Ok(answer) => abort = answer.is_none(),
+                    Err(_) => return,
                 }
             }
             Ok(VcpuExit::SystemEvent(kind, _)) => {
@@ -314,6 +328,19 @@ fn vcpu_loop(
                 let _ = exits.send(Exit::Failed {
                     vcpu: index,
                     message: format!("vCPU {index}: KVM_RUN: {e}"),
+                });
+                return;
+            }
+        }
+        if abort && ext_dabt {
+            // As on the interpreter: the access takes a synchronous external abort and does
+            // not retire (KVM leaves the MMIO uncompleted when an abort is pending).
+            let mut events = kvm_vcpu_events::default();
+            events.exception.ext_dabt_pending = 1;
+            if let Err(e) = vcpu.set_vcpu_events(&events) {
+                let _ = exits.send(Exit::Failed {
+                    vcpu: index,
+                    message: format!("vCPU {index}: injecting an external abort: {e}"),
                 });
                 return;
             }

@@ -42,7 +42,7 @@ impl std::str::FromStr for Accel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Exit {
     /// A load from a guest-physical address no memory slot covers: answer with
-    /// [`Host::reply`].
+    /// [`Host::reply`] (`None`: nothing answers there, the access takes an external abort).
     MmioRead { vcpu: usize, addr: u64, len: usize },
     /// A store there; the vCPU waits for [`Host::reply`] before it goes on.
     MmioWrite {
@@ -91,7 +91,7 @@ impl Host {
     pub fn next_exit(&self, _timeout: std::time::Duration) -> Option<Exit> {
         match *self {}
     }
-    pub fn reply(&self, _vcpu: usize, _data: [u8; 8]) {
+    pub fn reply(&self, _vcpu: usize, _data: Option<[u8; 8]>) {
         match *self {}
     }
     pub fn irq_sink(&self) -> Box<dyn Fn(u32, bool)> {

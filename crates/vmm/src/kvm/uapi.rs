@@ -38,6 +38,9 @@ pub const KVM_SYSTEM_EVENT_CRASH: u32 = 3;
 
 /// `KVM_CAP_ARM_PSCI_0_2`.
 pub const KVM_CAP_ARM_PSCI_0_2: u32 = 102;
+/// `KVM_CAP_ARM_INJECT_EXT_DABT`: `KVM_SET_VCPU_EVENTS` can make an MMIO access take a
+/// synchronous external abort.
+pub const KVM_CAP_ARM_INJECT_EXT_DABT: u32 = 178;
 
 const KVM_REG_ARM64: u64 = 0x6000_0000_0000_0000;
 const KVM_REG_SIZE_U64: u64 = 0x0030_0000_0000_0000;

@@ -89,10 +89,13 @@ impl Vm {
             match exit {
                 Exit::MmioRead { vcpu, addr, len } => {
                     let mut data = [0u8; 8];
-                    if self.bus.borrow_mut().read(addr, &mut data[..len]).is_err() {
+                    let answer = if self.bus.borrow_mut().read(addr, &mut data[..len]).is_ok() {
+                        Some(data)
+                    } else {
                         self.note_unmapped(addr, len, false);
-                    }
-                    self.reply(vcpu, data);
+                        None
+                    };
+                    self.reply(vcpu, answer);
                 }
                 Exit::MmioWrite {
                     vcpu,
@@ -100,10 +103,13 @@ impl Vm {
                     data,
                     len,
                 } => {
-                    if self.bus.borrow_mut().write(addr, &data[..len]).is_err() {
+                    let answer = if self.bus.borrow_mut().write(addr, &data[..len]).is_ok() {
+                        Some([0; 8])
+                    } else {
                         self.note_unmapped(addr, len, true);
-                    }
-                    self.reply(vcpu, [0; 8]);
+                        None
+                    };
+                    self.reply(vcpu, answer);
                 }
                 Exit::SystemEvent { vcpu, kind } => {
                     break match kind {
@@ -130,14 +136,14 @@ impl Vm {
         }
     }
 
-    fn reply(&self, vcpu: usize, data: [u8; 8]) {
+    fn reply(&self, vcpu: usize, data: Option<[u8; 8]>) {
         if let Some(k) = &self.kvm {
             k.host.reply(vcpu, data);
         }
     }
 
-    /// An MMIO access nobody answered. The interpreter raises an external abort; under
-    /// KVM the load reads 0 and the store is dropped, and the report lists it.
+    /// An MMIO access nobody answered, for the report. The guest takes a synchronous
+    /// external abort, as on the interpreter (where the host's KVM can inject one).
     fn note_unmapped(&self, addr: u64, len: usize, write: bool) {
         let mut u = self.unmapped.borrow_mut();
         if u.len() < 1024 {
