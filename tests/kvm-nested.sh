@@ -4,9 +4,11 @@
 # An arm64 host is emulated: qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max
 # boots Debian trixie's arm64 kernel (linux-image-arm64, KVM built in) at EL2 with a small
 # initramfs (busybox-static:arm64). Inside it, an aarch64 heapsoc runs
-#   heapsoc test --accel kvm --dtb heap-soc.dtb --kernel Image --initrd initramfs.cpio.gz
-# on the guest guest-images/build.sh built: the heapsoc guest runs on KVM's vCPUs (nested:
-# KVM inside TCG), its devices are heapsoc's models, its DMA goes to heapsoc's ledger.
+#   heapsoc test --accel kvm --dtb BOARD.dtb --kernel Image --initrd initramfs.cpio.gz
+# on the guest guest-images/build.sh built, for the reference board, its 4-CPU variant and a
+# real vendor board of the kernel tree (TI AM625 SK, unchanged): the heapsoc guest runs on KVM's
+# vCPUs (nested: KVM inside TCG), its devices are heapsoc's models, its DMA goes to heapsoc's
+# ledger. It also boots crates/vmm/tests/guest/unmapped.S, which must see an external abort.
 # The same command runs here on the interpreter (--accel interp), and the two JUnit reports must
 # list the same test cases with the same results, every one passing, and both runs must end with
 # exit status 0 (placement verdict pass). The KVM run must say that KVM ran it.
@@ -134,12 +136,29 @@ cp "$WORK/usr/bin/busybox" "$L1/bin/busybox"
 cp "$HEAPSOC_A64" "$L1/bin/heapsoc"
 cp "$GUEST/Image" "$GUEST/initramfs.cpio.gz" "$L1/guest/"
 # The boards: the reference board (one CPU) and its four-CPU variant (PSCI CPU_ON answered by
-# KVM, one vGICv3 redistributor per vCPU, MPIDRs from the DT).
-BOARDS="heap-soc heap-soc-smp4"
+# KVM, one vGICv3 redistributor per vCPU, MPIDRs from the DT), with PLAN; and a real vendor
+# board from the guest's kernel tree, unchanged, with the kselftest as tests/vendor-boards.sh
+# runs it: TI's AM625 SK (GIC-500 with an ITS heapsoc does not model, PSCI over SMC, 4 CPUs,
+# the console on a virtio-console heapsoc adds).
+trees=("$(dirname "$(dirname "$GUEST")")"/downloads/src/linux-source-*/linux-source-*)
+TREE=${trees[${#trees[@]} - 1]}
+[ -d "$TREE/arch/arm64/boot/dts" ] || die "the guest's kernel tree is not unpacked next to $GUEST"
+declare -A SRC=([heap-soc]=device-trees/heap-soc.dts [heap-soc-smp4]=device-trees/heap-soc-smp4.dts
+	[k3-am625-sk]=$TREE/arch/arm64/boot/dts/ti/k3-am625-sk.dts)
+declare -A PLANOF=([heap-soc]=$PLAN [heap-soc-smp4]=$PLAN [k3-am625-sk]=selftest)
+BOARDS="heap-soc heap-soc-smp4 k3-am625-sk"
+DTC=dtc
+[ -x "$TREE/scripts/dtc/dtc" ] && DTC=$TREE/scripts/dtc/dtc
 for b in $BOARDS; do
-	dtc -q -I dts -O dtb -o "$L1/$b.dtb" "device-trees/$b.dts"
+	# As heapsoc compiles a kernel-tree board: cpp with the tree's include directories, then dtc.
+	cpp -nostdinc -undef -x assembler-with-cpp -I "$TREE/include" -I "$TREE/arch/arm64/boot/dts" \
+		-I "$TREE/scripts/dtc/include-prefixes" "${SRC[$b]}" 2>/dev/null |
+		"$DTC" -q -i "$(dirname "${SRC[$b]}")" -I dts -O dtb -o "$L1/$b.dtb" - ||
+		die "$b: cannot compile ${SRC[$b]}"
 done
-GUEST_ARGS="--kernel /guest/Image --initrd /guest/initramfs.cpio.gz --plan $PLAN"
+GUEST_ARGS="--kernel /guest/Image --initrd /guest/initramfs.cpio.gz"
+RUNS=""
+for b in $BOARDS; do RUNS="$RUNS $b:${PLANOF[$b]}"; done
 # The external-abort Image of vmm's tests (crates/vmm/tests/guest/unmapped.S): a load where
 # nothing is mapped must abort under KVM as on the interpreter ("AD" on the console).
 GUEST_S=crates/vmm/tests/guest
@@ -154,9 +173,10 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "L1: \$(uname -r) on \$(grep -c ^processor /proc/cpuinfo) CPU(s), /dev/kvm: \$(ls /dev/kvm 2>&1)"
-for b in $BOARDS; do
+for run in $RUNS; do
+	b=\${run%%:*}
 	t0=\$(date +%s)
-	/bin/heapsoc test --accel kvm --dtb /\$b.dtb --junit /out/\$b.xml $GUEST_ARGS >/out/\$b.out 2>/out/\$b.err
+	/bin/heapsoc test --accel kvm --dtb /\$b.dtb --junit /out/\$b.xml $GUEST_ARGS --plan \${run#*:} >/out/\$b.out 2>/out/\$b.err
 	rc=\$?
 	t1=\$(date +%s)
 	echo "KVM-NESTED-BEGIN-STDERR \$b"; cat /out/\$b.err; echo "KVM-NESTED-END-STDERR"
@@ -175,7 +195,7 @@ chmod +x "$L1/init"
 say "booting the emulated arm64 host (QEMU TCG, EL2, GICv3) with heapsoc --accel kvm inside"
 set +e
 timeout 2400 qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 \
-	-cpu max,pauth-impdef=on -smp 2 -m 2048 -nographic -no-reboot -nic none \
+	-cpu max,pauth-impdef=on -smp 2 -m 3072 -nographic -no-reboot -nic none \
 	-kernel "$VMLINUZ" -initrd "$WORK/l1.cpio.gz" \
 	-append "console=ttyAMA0 rdinit=/init quiet loglevel=3" \
 	</dev/null >"$WORK/l1.log" 2>&1
@@ -227,8 +247,8 @@ for b in $BOARDS; do
 	t0=$(date +%s)
 	set +e
 	./target/release/heapsoc test --accel interp --junit "$WORK/$b.interp.xml" \
-		--dtb "device-trees/$b.dts" --kernel "$GUEST/Image" --initrd "$GUEST/initramfs.cpio.gz" \
-		--plan "$PLAN" >"$WORK/$b.interp.out" 2>"$WORK/$b.interp.err"
+		--dtb "${SRC[$b]}" --kernel "$GUEST/Image" --initrd "$GUEST/initramfs.cpio.gz" \
+		--plan "${PLANOF[$b]}" >"$WORK/$b.interp.out" 2>"$WORK/$b.interp.err"
 	irc=$?
 	set -e
 	isecs=$(($(date +%s) - t0))
