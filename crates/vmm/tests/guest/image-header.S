@@ -1,8 +1,17 @@
 // The arm64 Image header (Documentation/arch/arm64/booting.rst) of the run-loop test
 // Images: `image_header` at `_start` branches to `entry`; the Image ends at `image_end`.
-// `irq_vectors` is a VBAR_EL1 table that sends the IRQ of the current EL with SPx to `irq`
-// and every other exception to `unexpected`.
+// `start_on_uart` sets VBAR_EL1 and the PL011 up and prints a first character; `irq_vectors`
+// is a VBAR_EL1 table that sends the IRQ of the current EL with SPx to `irq` and every other
+// exception to `unexpected`.
 // Included by tests/guest/*.S (the assembler runs with -I tests/guest).
+
+    // The Image's first words: `_start` in .text, the header.
+    .macro image_start
+    .text
+    .global _start
+_start:
+    image_header
+    .endm
 
     .macro image_header
     b       entry                   // code0
@@ -13,6 +22,19 @@
     .quad   0, 0, 0                 // res2-res4
     .long   0x644d5241              // magic "ARM\x64"
     .long   0                       // res5
+    .endm
+
+    // The common start of a test Image: VBAR_EL1 = `vectors`, x19 = the PL011 at `UART`
+    // (enabled for transmit), and `first` printed on it.
+    .macro start_on_uart first
+    adr     x1, vectors
+    msr     vbar_el1, x1
+    isb
+    ldr     x19, =UART
+    mov     w1, #0x301              // UARTCR: UARTEN | TXE | RXE
+    str     w1, [x19, #0x30]
+    mov     w1, #\first
+    str     w1, [x19]
     .endm
 
     .macro irq_vectors

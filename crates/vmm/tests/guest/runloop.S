@@ -18,20 +18,10 @@
 
     .include "image-header.S"
 
-    .text
-    .global _start
-_start:
-    image_header
+    image_start
 
 entry:
-    adr     x1, vectors
-    msr     vbar_el1, x1
-    isb
-    ldr     x19, =UART
-    mov     w1, #0x301              // UARTCR: UARTEN | TXE | RXE
-    str     w1, [x19, #0x30]
-    mov     w1, #'A'
-    str     w1, [x19]
+    start_on_uart 'A'
 
     ldr     x2, =GICD
     mov     w1, #0x12               // GICD_CTLR: ARE_NS | EnableGrp1NS

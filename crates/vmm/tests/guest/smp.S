@@ -82,10 +82,7 @@
 
     .include "image-header.S"
 
-    .text
-    .global _start
-_start:
-    image_header
+    image_start
 
 entry:
     ldr     x19, =UART

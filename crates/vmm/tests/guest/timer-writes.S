@@ -12,10 +12,7 @@
 
     .include "image-header.S"
 
-    .text
-    .global _start
-_start:
-    image_header
+    image_start
 
 entry:
     ldr     x0, =PSCI_CPU_ON_64
