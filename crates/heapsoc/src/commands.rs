@@ -700,10 +700,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
                 run_failures: &run_failures,
                 started: started_at,
                 duration: wall,
-                backend: match vm.backend() {
-                    vmm::vm::Backend::Kvm { .. } => "KVM",
-                    vmm::vm::Backend::Interpreter => "interpreter",
-                },
+                backend: &vm.backend(),
             },
             &ids,
         );

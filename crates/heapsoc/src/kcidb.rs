@@ -42,8 +42,8 @@ pub struct Run<'a> {
     /// Unix time the run started, in seconds.
     pub started: std::time::SystemTime,
     pub duration: std::time::Duration,
-    /// The CPU backend: "interpreter" or "KVM".
-    pub backend: &'a str,
+    /// The CPU backend that ran the guest.
+    pub backend: &'a vmm::vm::Backend,
 }
 
 /// One element of a test path: KCIDB allows `[a-zA-Z0-9_-]`; anything else (spaces, `@`,
@@ -113,7 +113,10 @@ pub fn document(run: &Run, ids: &Ids) -> Value {
         "compatible": compatible,
         "comment": format!(
             "heapsoc ({}) {}, plan {}",
-            if run.backend == "KVM" { "KVM" } else { "emulated" },
+            match run.backend {
+                vmm::vm::Backend::Kvm { .. } => "KVM",
+                vmm::vm::Backend::Interpreter => "emulated",
+            },
             run.board.model.as_deref().unwrap_or("board without a model"),
             run.plan
         ),

@@ -112,6 +112,19 @@ pub struct UnmappedAccess {
     pub write: bool,
 }
 
+/// The unmapped accesses a run lists, at most this many.
+const UNMAPPED_KEPT: usize = 1024;
+
+impl UnmappedAccess {
+    /// Adds this access to the run's list (both backends), unless the list is full.
+    fn record(self, list: &RefCell<Vec<UnmappedAccess>>) {
+        let mut u = list.borrow_mut();
+        if u.len() < UNMAPPED_KEPT {
+            u.push(self);
+        }
+    }
+}
+
 /// What a run did.
 #[derive(Debug, Clone)]
 pub struct RunSummary {

@@ -21,11 +21,16 @@ const EAGAIN: i32 = 11;
 
 /// Whether `/dev/kvm` can run an aarch64 guest with PSCI 0.2 here.
 pub fn usable() -> Result<(), String> {
+    open().map(drop)
+}
+
+/// `/dev/kvm`, if it can run an aarch64 guest with PSCI 0.2.
+fn open() -> Result<Kvm, String> {
     let kvm = Kvm::new().map_err(|e| format!("cannot open /dev/kvm: {e}"))?;
     if kvm.check_extension_raw(u64::from(uapi::KVM_CAP_ARM_PSCI_0_2)) <= 0 {
         return Err("this host's KVM lacks PSCI 0.2 (KVM_CAP_ARM_PSCI_0_2)".to_string());
     }
-    Ok(())
+    Ok(kvm)
 }
 
 /// A running KVM VM: its vCPUs are on their own threads from [`Host::create`] on.
@@ -70,10 +75,7 @@ impl Host {
         entry: u64,
         dtb: u64,
     ) -> Result<Host, String> {
-        let kvm = Kvm::new().map_err(|e| format!("cannot open /dev/kvm: {e}"))?;
-        if kvm.check_extension_raw(u64::from(uapi::KVM_CAP_ARM_PSCI_0_2)) <= 0 {
-            return Err("this host's KVM lacks PSCI 0.2 (KVM_CAP_ARM_PSCI_0_2)".to_string());
-        }
+        let kvm = open()?;
         let vm = kvm.create_vm().map_err(|e| format!("KVM_CREATE_VM: {e}"))?;
         for (slot, region) in memory.iter().enumerate() {
             let host = region

@@ -19,10 +19,7 @@ pub(super) struct Io {
 
 impl Io {
     fn fault(&self, addr: u64, size: u8, write: bool) -> BusFault {
-        let mut u = self.unmapped.borrow_mut();
-        if u.len() < 1024 {
-            u.push(UnmappedAccess { addr, size, write });
-        }
+        UnmappedAccess { addr, size, write }.record(&self.unmapped);
         BusFault
     }
 }

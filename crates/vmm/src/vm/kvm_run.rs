@@ -145,13 +145,11 @@ impl Vm {
     /// An MMIO access nobody answered, for the report. The guest takes a synchronous
     /// external abort, as on the interpreter (where the host's KVM can inject one).
     fn note_unmapped(&self, addr: u64, len: usize, write: bool) {
-        let mut u = self.unmapped.borrow_mut();
-        if u.len() < 1024 {
-            u.push(UnmappedAccess {
-                addr,
-                size: len as u8,
-                write,
-            });
+        UnmappedAccess {
+            addr,
+            size: len as u8,
+            write,
         }
+        .record(&self.unmapped);
     }
 }
