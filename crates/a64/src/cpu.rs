@@ -406,17 +406,18 @@ impl Cpu {
     /// Decode the word at the current PC into its slot.
     fn decode_at_pc(&mut self, idx: u32, host: HostPtr) {
         let off = (self.core.regs.pc & 0xffc) as usize;
-        // SAFETY: `host` is the start of a 4 KiB RAM page (checked when the
-        // fetch entry was filled) and `off + 4 <= 4096`.
-        let word = u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(off).cast::<u32>()) });
-        let next = (off + 4 < 4096).then(|| {
-            // SAFETY: as above, with `off + 8 <= 4096`.
-            u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(off + 4).cast::<u32>()) })
-        });
-        let third = (off + 8 < 4096).then(|| {
-            // SAFETY: as above, with `off + 12 <= 4096`.
-            u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(off + 8).cast::<u32>()) })
-        });
+        // The word `i` words on from the PC's, if it is in the same page.
+        let word = |i: usize| {
+            let o = off + 4 * i;
+            (o + 4 <= 4096).then(|| {
+                // SAFETY: `host` is the start of a 4 KiB RAM page (checked when the
+                // fetch entry was filled) and `o + 4 <= 4096`.
+                u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(o).cast::<u32>()) })
+            })
+        };
+        let (next, third) = (word(1), word(2));
+        // `off` is word-aligned inside the page, so its own word is always there.
+        let word = word(0).unwrap_or_default();
         let op = next
             .zip(third)
             .and_then(|(n, t)| crate::exec::fused::fuse3(word, n, t))
