@@ -59,8 +59,9 @@ impl CodeCache {
         self.map.contains_key(&pa_page)
     }
 
-    /// Forget decoded slots overlapping physical `[pa, pa + len)`.
-    pub fn invalidate(&mut self, pa: u64, len: u64) {
+    /// Forget decoded slots overlapping physical `[pa, pa + len)`; `blanked` hears of each
+    /// page's blanked slot range (page index, first slot, end slot).
+    pub fn invalidate(&mut self, pa: u64, len: u64, mut blanked: impl FnMut(u32, usize, usize)) {
         let end = pa.saturating_add(len.max(1));
         let mut a = pa & !3;
         while a < end {
@@ -74,6 +75,7 @@ impl CodeCache {
                     let from = (((a & 0xfff) >> 2) as usize).saturating_sub(2);
                     let to = ((stop - page).div_ceil(4)) as usize;
                     p[from..to.min(OPS_PER_PAGE)].fill(BLANK);
+                    blanked(i, from, to.min(OPS_PER_PAGE));
                 }
             }
             if stop == a {
@@ -119,11 +121,11 @@ mod tests {
         for s in 0..OPS_PER_PAGE {
             c.set(i, s, op);
         }
-        c.invalidate(0x800e, 4); // touches words 3 and 4 (and 1, 2, which may fuse 3)
+        c.invalidate(0x800e, 4, |_, _, _| {}); // touches words 3 and 4 (and 1, 2, which may fuse 3)
         let p = c.page(i).expect("page");
         let blank = |s: usize| p[s].imm != 77;
         assert!(!blank(0) && blank(1) && blank(2) && blank(3) && blank(4) && !blank(5));
-        c.invalidate(0x8ffc, 8); // runs into the next page, which holds nothing
+        c.invalidate(0x8ffc, 8, |_, _, _| {}); // runs into the next page, which holds nothing
         assert!(c.page(i).is_some_and(|p| p[1023].imm != 77));
     }
 }

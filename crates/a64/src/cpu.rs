@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::cache::{CodeCache, OPS_PER_PAGE};
-use crate::decode::{decoder, Flow, GROUPS};
+use crate::decode::{Flow, GROUPS};
 use crate::exception::{ec, SyncException, Vector};
+use crate::jit::{ret, Frame, Jit, JitStats};
 use crate::mem::{HostPtr, Mmio, PhysMem};
 use crate::state::{Regs, DAIF_ALL, DAIF_I, SP};
 use crate::sysreg::{CpuProfile, SysRegs};
@@ -242,6 +243,8 @@ pub struct Cpu {
     cache: CodeCache,
     /// Ring of the most recently executed PCs, when tracing is on.
     trace: Option<(Vec<u64>, usize)>,
+    /// The translator, when on.
+    jit: Option<Jit>,
 }
 
 /// Most physical pages of decoded code kept (24 KiB each) before the cache
@@ -287,6 +290,7 @@ impl Cpu {
             },
             cache: CodeCache::default(),
             trace: None,
+            jit: None,
         }
     }
 
@@ -334,9 +338,17 @@ impl Cpu {
             self.cache.clear();
             c.code_pages.clear();
             c.tlb.flush_fetch();
+            if let Some(j) = &mut self.jit {
+                j.clear();
+            }
         }
+        let jit = &mut self.jit;
         for &(pa, len) in &c.inval {
-            self.cache.invalidate(pa, len);
+            self.cache.invalidate(pa, len, |idx, from, to| {
+                if let Some(j) = jit.as_mut() {
+                    j.invalidate(idx, from, to);
+                }
+            });
         }
         c.inval.clear();
         c.sync_asid();
@@ -381,8 +393,16 @@ impl Cpu {
             self.cache.clear();
             self.core.code_pages.clear();
             self.core.tlb.flush_fetch();
+            if let Some(j) = &mut self.jit {
+                j.clear();
+            }
         }
         let (idx, new) = self.cache.page_index(pa_page);
+        if new {
+            if let Some(j) = &mut self.jit {
+                j.page_created(idx);
+            }
+        }
         let c = &mut self.core;
         if new {
             c.code_pages.insert(pa_page);
@@ -415,14 +435,9 @@ impl Cpu {
                 u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(o).cast::<u32>()) })
             })
         };
-        let (next, third) = (word(1), word(2));
         // `off` is word-aligned inside the page, so its own word is always there.
-        let word = word(0).unwrap_or_default();
-        let op = next
-            .zip(third)
-            .and_then(|(n, t)| crate::exec::fused::fuse3(word, n, t))
-            .or_else(|| next.and_then(|n| crate::exec::fused::fuse(word, n)))
-            .unwrap_or_else(|| decoder().decode(word));
+        let (op, _) =
+            crate::exec::fused::decode_words(word(0).unwrap_or_default(), word(1), word(2));
         self.cache.set(idx, off >> 2, op);
     }
 
@@ -470,7 +485,10 @@ impl Cpu {
             } else {
                 (end - self.core.icount).min(MAX_BLOCK)
             };
-            let (n, flow) = self.run_block(idx, limit);
+            if self.jit.is_some() {
+                self.translate_hot(idx, host);
+            }
+            let (n, flow) = self.run_block(idx, host, limit);
             self.core.icount += n;
             if let Some((buf, pos)) = &mut self.trace {
                 if flow != Some(Flow::Decode) {
@@ -488,15 +506,47 @@ impl Cpu {
         }
     }
 
-    /// Execute from the current PC within one decoded page. Returns the
-    /// number of instructions retired and not yet added to `icount`, and the
-    /// flow that stopped the block.
+    /// At a block boundary: translates the entries that became hot, and the block about to
+    /// run (page `idx`, guest page at `host`) if it is hot now.
+    fn translate_hot(&mut self, idx: u32, host: HostPtr) {
+        let Some(j) = &mut self.jit else {
+            return;
+        };
+        let c = &self.core;
+        if c.attention || !c.inval.is_empty() {
+            // Queued invalidations first: they apply at the next boundary.
+            return;
+        }
+        while let Some((pi, ps, ph, pel)) = j.pending.pop() {
+            if let Some(page) = self.cache.page(pi) {
+                j.translate(pi, usize::from(ps), ph, page, pel);
+            }
+        }
+        let el = c.regs.pstate.el;
+        let slot = ((c.regs.pc >> 2) as usize) & (OPS_PER_PAGE - 1);
+        let threshold = j.threshold;
+        let hot = match j.pages.get_mut(idx as usize) {
+            Some(jp) if jp.tb[slot] == 0 => Jit::heat(jp, slot, threshold),
+            _ => false,
+        };
+        if hot {
+            if let Some(page) = self.cache.page(idx) {
+                j.translate(idx, slot, host, page, el);
+            }
+        }
+    }
+
+    /// Execute from the current PC within one decoded page (guest page at `host`). Returns
+    /// the number of instructions retired and not yet added to `icount`, and the flow that
+    /// stopped the block. Translated blocks run where they start (at the block's start and
+    /// at in-page branch targets) and do exactly what this loop would.
     #[inline(never)]
-    fn run_block(&mut self, idx: u32, limit: u64) -> (u64, Option<Flow>) {
+    fn run_block(&mut self, idx: u32, host: HostPtr, limit: u64) -> (u64, Option<Flow>) {
         let Some(page) = self.cache.page(idx) else {
             return (0, None);
         };
         let c = &mut self.core;
+        let mut jit = self.jit.as_mut();
         let page_va = c.regs.pc & PAGE_MASK;
         let mut slot = ((c.regs.pc >> 2) as usize) & (OPS_PER_PAGE - 1);
         let mut n = 0u64;
@@ -508,6 +558,36 @@ impl Cpu {
         // for single-stepping).
         let mut stop = (slot + limit as usize).min(OPS_PER_PAGE);
         loop {
+            if let Some(j) = jit.as_deref_mut() {
+                if let Some(tb) = j.tb_at(idx, slot, c.regs.pstate.el) {
+                    let code = tb.code;
+                    j.stats.entries += 1;
+                    let mut f = Frame {
+                        n,
+                        committed,
+                        limit,
+                        page_va,
+                        slot: slot as u64,
+                    };
+                    // SAFETY: `code` is a live TB of this page for the current EL (tb_at),
+                    // `page_va` is the page's VA, and `n < limit` here (at the block's
+                    // start `limit >= 1`; after a branch or a TB it was checked).
+                    let r = unsafe { crate::jit::enter(code, c, &mut f) };
+                    n = f.n;
+                    committed = f.committed;
+                    match r {
+                        ret::CONTINUE => {
+                            slot = (f.slot as usize) & (OPS_PER_PAGE - 1);
+                            stop = (slot + (limit - n) as usize).min(OPS_PER_PAGE);
+                            continue;
+                        }
+                        ret::NONE => return (n - committed, None),
+                        ret::BRANCH => return (n - committed, Some(Flow::Branch)),
+                        ret::END => return (n - committed + 1, Some(Flow::End)),
+                        _ => return (n - committed, Some(Flow::Decode)),
+                    }
+                }
+            }
             let op = &page[slot & (OPS_PER_PAGE - 1)];
             let r = (op.h)(c, op);
             // Test the common case first: a match compiles to a jump table,
@@ -531,6 +611,14 @@ impl Cpu {
                 committed = n;
                 slot = ((pc >> 2) as usize) & (OPS_PER_PAGE - 1);
                 stop = (slot + (limit - n) as usize).min(OPS_PER_PAGE);
+                if let Some(j) = jit.as_deref_mut() {
+                    let threshold = j.threshold;
+                    if let Some(jp) = j.pages.get_mut(idx as usize) {
+                        if jp.tb[slot] == 0 && Jit::heat(jp, slot, threshold) {
+                            j.want((idx, slot as u16, host, c.regs.pstate.el));
+                        }
+                    }
+                }
                 continue;
             }
             // End (the instruction completed or took an exception) or Decode
@@ -538,6 +626,31 @@ impl Cpu {
             let flow = r.err();
             return (n - committed + u64::from(flow == Some(Flow::End)), flow);
         }
+    }
+
+    /// Turns the translator on (`Some(threshold)`: blocks are translated once entered that
+    /// many times; 0 translates every block the first time) or off (`None`). Returns false
+    /// when this host has no translator (the interpreter then runs alone).
+    pub fn set_translation(&mut self, threshold: Option<u16>) -> bool {
+        self.jit = None;
+        let Some(t) = threshold else {
+            return true;
+        };
+        if !crate::jit::supported() {
+            return false;
+        }
+        let mut j = Jit::new(t);
+        for i in 0..self.cache.len() {
+            j.page_created(i as u32);
+        }
+        self.jit = Some(j);
+        true
+    }
+
+    /// What the translator did, when it is on.
+    #[must_use]
+    pub fn translation_stats(&self) -> Option<JitStats> {
+        self.jit.as_ref().map(|j| j.stats)
     }
 
     /// Reset-state helpers for embedders: set PC.

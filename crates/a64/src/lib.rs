@@ -82,6 +82,7 @@ pub mod cpu;
 pub mod decode;
 pub mod exception;
 pub mod exec;
+pub mod jit;
 pub mod mem;
 pub mod mmu;
 pub mod state;
@@ -92,5 +93,6 @@ pub mod tlb;
 pub mod user;
 
 pub use cpu::{Core, Cpu, Exit, Shootdown, TakenException, EXCEPTION_LOOP};
+pub use jit::JitStats;
 pub use mem::{BusFault, Mmio, NoMmio};
 pub use sysreg::CpuProfile;

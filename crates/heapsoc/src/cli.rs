@@ -100,8 +100,10 @@ pub struct RunArgs {
     pub inject: Vec<crate::inject::Spec>,
     /// The CPU backend: kvm (the host's CPUs, on an aarch64 Linux host with /dev/kvm; not
     /// deterministic), interp (heapsoc's interpreter: deterministic, instructions counted),
-    /// or auto: KVM where it can run the board, else the interpreter.
-    #[arg(long, value_name = "auto|kvm|interp", default_value = "auto")]
+    /// translate (the interpreter with its translator for hot code, x86-64 hosts: the same
+    /// run, faster), or auto: KVM where it can run the board, else translate where the host
+    /// has a translator, else interp.
+    #[arg(long, value_name = "auto|kvm|interp|translate", default_value = "auto")]
     pub accel: vmm::kvm::Accel,
     /// Start at most N of the CPUs the DT declares (default: all).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]

@@ -326,6 +326,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     );
     drop(raw);
     print_summary(&summary, started.elapsed(), &vm.backend());
+    if let Some(line) = translation_report(&vm) {
+        eprintln!("heapsoc: {line}");
+    }
     report_touched(&vm);
     let text = console.text();
     let (map, verdict) = placement(&loaded.board, &text, &vm, &[], &policies);
@@ -532,10 +535,27 @@ fn report_touched(vm: &vmm::vm::Vm) {
     );
 }
 
+/// What the translator did, in a line (when it ran).
+fn translation_report(vm: &vmm::vm::Vm) -> Option<String> {
+    let t = vm.translation_stats()?;
+    Some(format!(
+        "translator: {} blocks of {} ops ({:.0}% with generated code), {} KiB of host code ({} KiB in use), {:.1} ms translating, {} block runs, {} dropped for changed code, {} flushes",
+        t.translations,
+        t.ops,
+        t.native_ops as f64 * 100.0 / t.ops.max(1) as f64,
+        t.code_bytes / 1024,
+        t.code_in_use / 1024,
+        t.translate_ns as f64 / 1e6,
+        t.entries,
+        t.invalidated,
+        t.flushes
+    ))
+}
+
 /// How much ran, in a phrase: instructions under the interpreter; KVM counts none.
 fn work_done(summary: &vmm::vm::RunSummary, secs: f64, backend: &vmm::vm::Backend) -> String {
     match backend {
-        vmm::vm::Backend::Interpreter => format!(
+        vmm::vm::Backend::Interpreter { .. } => format!(
             "{} guest instructions in {secs:.2} s ({:.0} MIPS)",
             summary.insns,
             summary.insns as f64 / secs / 1e6
@@ -603,7 +623,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
     let max_insns = args.run.max_insns.unwrap_or(TEST_MAX_INSNS);
     let timeout = args.timeout.or(match vm.backend() {
         vmm::vm::Backend::Kvm { .. } => Some(KVM_TEST_TIMEOUT_SECS),
-        vmm::vm::Backend::Interpreter => None,
+        vmm::vm::Backend::Interpreter { .. } => None,
     });
     let summary = vm.run_watched(max_insns, watch_chunk(injector.waiting()), |vm| {
         console.flush_echo();
@@ -631,7 +651,7 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         "heapsoc: {} after {}, guest counter {}, spurious IRQs {}",
         stop_word(&summary.stop),
         match vm.backend() {
-            vmm::vm::Backend::Interpreter => format!(
+            vmm::vm::Backend::Interpreter { .. } => format!(
                 "{} instructions ({:.2} s wall, {:.1} MIPS)",
                 summary.insns,
                 wall.as_secs_f64(),
@@ -643,6 +663,9 @@ pub fn test(args: &TestArgs) -> Result<ExitCode> {
         summary.counter,
         summary.spurious_acks
     );
+    if let Some(line) = translation_report(&vm) {
+        eprintln!("heapsoc: {line}");
+    }
     print_unsupported_calls(&summary);
     report_touched(&vm);
     if summary.stop != vmm::vm::Stop::PowerOff {

@@ -115,7 +115,7 @@ pub fn document(run: &Run, ids: &Ids) -> Value {
             "heapsoc ({}) {}, plan {}",
             match run.backend {
                 vmm::vm::Backend::Kvm { .. } => "KVM",
-                vmm::vm::Backend::Interpreter => "emulated",
+                vmm::vm::Backend::Interpreter { .. } => "emulated",
             },
             run.board.model.as_deref().unwrap_or("board without a model"),
             run.plan

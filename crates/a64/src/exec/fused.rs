@@ -85,6 +85,30 @@ fn step_cmp_bcond<const SF: bool, const SUB: bool>(c: &mut Core, op: &Op) -> Ste
     cmp_reg_bcond::<SF, SUB>(c, op)
 }
 
+/// Which fusion [`decode_words`] applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fusion {
+    /// None: the op is the word's own.
+    None,
+    /// The counted-loop step: three words ([`fuse3`]).
+    Step,
+    /// A pair ([`fuse`]).
+    Pair,
+}
+
+/// The op the interpreter keeps for the word `w0` followed by `w1` and `w2` (`None` past
+/// the page end): the three-word fusion if it applies, else the pair, else the word alone.
+#[must_use]
+pub fn decode_words(w0: u32, w1: Option<u32>, w2: Option<u32>) -> (Op, Fusion) {
+    if let Some(op) = w1.zip(w2).and_then(|(a, b)| fuse3(w0, a, b)) {
+        return (op, Fusion::Step);
+    }
+    if let Some(op) = w1.and_then(|a| fuse(w0, a)) {
+        return (op, Fusion::Pair);
+    }
+    (crate::decode::decoder().decode(w0), Fusion::None)
+}
+
 /// The fused op for `first; second; third` if `first` is an ADD/SUB
 /// (immediate, no flags) of a register to itself and `second; third` a
 /// register compare and B.cond that [`fuse`] fuses.

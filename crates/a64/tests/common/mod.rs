@@ -127,18 +127,42 @@ pub fn run_ours(exe: &Path, budget: u64) -> RunResult {
 
 /// Run under our user-mode runner with this argv.
 pub fn run_ours_args(exe: &Path, argv: &[&str], budget: u64) -> RunResult {
+    run_ours_with(exe, argv, budget, None).0
+}
+
+/// Run under our user-mode runner with this argv, the translator on at `threshold` (0:
+/// every block translated before it first runs) or off; also gives the instructions retired.
+pub fn run_ours_with(
+    exe: &Path,
+    argv: &[&str],
+    budget: u64,
+    threshold: Option<u16>,
+) -> (RunResult, u64) {
     let elf = std::fs::read(exe).expect("read exe");
     let mut p = UserProcess::load_with_args(&elf, argv).expect("load ELF");
+    assert!(
+        p.cpu.set_translation(threshold) || threshold.is_none(),
+        "this host has no translator"
+    );
     let r = p.run(budget);
     let status = match r {
         UserExit::Exited(c) => format!("exit {c}"),
         UserExit::Undefined { pc, word } => format!("UNDEFINED {word:#010x} at {pc:#x}"),
         other => format!("{other:?}"),
     };
-    RunResult {
-        stdout: p.stdout,
-        status,
-    }
+    let icount = p.cpu.core.icount;
+    (
+        RunResult {
+            stdout: p.stdout,
+            status,
+        },
+        icount,
+    )
+}
+
+/// Whether this host translates (the forced-translation runs are skipped elsewhere).
+pub fn translates() -> bool {
+    a64::jit::supported()
 }
 
 /// Deterministic PRNG (SplitMix64) so every run generates the same programs.

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::{build, run_ours, run_qemu, Rng};
+use super::{build, run_qemu, Rng};
 
 /// x0..x7, NZCV, then 32 bytes of memory at x10.
 pub const RECORD: usize = 13 * 8;
@@ -118,7 +118,23 @@ pub fn check(mut p: Prog, tag: &str) {
     let asm = p.asm();
     let exe = build(&asm, tag);
     let q = run_qemu(&exe);
-    let o = run_ours(&exe, 200_000_000);
+    let (o, icount) = super::run_ours_with(&exe, &["prog"], 200_000_000, None);
+    if super::translates() {
+        // Every block translated before it first runs: the same output, status and
+        // instruction count as the interpreter.
+        let (t, t_icount) = super::run_ours_with(&exe, &["prog"], 200_000_000, Some(0));
+        assert!(
+            t.stdout == o.stdout && t.status == o.status,
+            "{tag}: translated run differs from the interpreter: status {} vs {}, first differing byte {:?}",
+            t.status,
+            o.status,
+            t.stdout.iter().zip(&o.stdout).position(|(a, b)| a != b)
+        );
+        assert_eq!(
+            t_icount, icount,
+            "{tag}: translated run retired a different count"
+        );
+    }
     let mut bad = Vec::new();
     for (i, c) in p.cases.iter().enumerate() {
         let r = i * RECORD..(i + 1) * RECORD;

@@ -24,7 +24,7 @@ pub(super) fn choose(
     dtb: u64,
 ) -> Result<(Option<KvmCpus>, Option<String>), VmError> {
     match accel {
-        Accel::Interp => Ok((None, None)),
+        Accel::Interp | Accel::Translate => Ok((None, None)),
         Accel::Kvm => {
             kvm::usable().map_err(|e| VmError::Kvm(format!("{e} (use --accel interp)")))?;
             let plan =

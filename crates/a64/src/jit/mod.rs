@@ -1,0 +1,348 @@
+//! The translator: hot guest code as host code, exact against the interpreter.
+//!
+//! # What a translation is
+//!
+//! A translated block (TB) starts at one slot of a decoded page and follows the fall-through
+//! path of the page's ops (the same [`Op`]s the interpreter decodes for those words, fused
+//! pairs and triples included) until an unconditional control transfer, the page end or
+//! [`MAX_OPS`]. Its host code does exactly what [`crate::cpu::Cpu`]'s `run_block` does for
+//! those ops, step for step:
+//! - after an op that falls through: one more op retired; at the budget, or the page end, the
+//!   block ends there;
+//! - after an op that branches: one more op retired; a target outside the page, a misaligned
+//!   one, `attention` or the budget ends the block; otherwise the ops retired so far are
+//!   committed to `icount` and execution continues at the target, inside the TB when the
+//!   target is one of its ops, in the interpreter (which may enter another TB) otherwise;
+//! - an op that ends the block ([`Flow::End`]) ends it.
+//!
+//! So interrupts, the timer and every exit are taken at the same instruction as in the
+//! interpreter, and `icount` is the same whenever a handler can read it. Ops the translator
+//! does not generate code for are called: the TB calls their interpreter handler. Ops it does
+//! generate code for (ALU, compares and branches, loads and stores through the TLB) take the
+//! handler's path on anything but the common case (a TLB miss, SP misaligned), so faults,
+//! MMIO and page-crossing accesses are the interpreter's, with the PC of the op.
+//!
+//! A slot the interpreter has not decoded yet ends its block with [`Flow::Decode`] when
+//! reached; a TB holding such an op checks the slot each time it reaches the op and ends the
+//! same way, so block boundaries do not depend on whether code was translated.
+//!
+//! # Invalidation
+//!
+//! Whatever blanks decoded slots (stores to code pages, IC IVAU, device DMA, the embedder's
+//! invalidations) drops the TBs holding any of those slots; clearing the decoded-code cache
+//! drops every TB. Both happen at block boundaries, never while a TB runs.
+
+use crate::decode::Op;
+use crate::mem::HostPtr;
+
+#[cfg(target_arch = "x86_64")]
+mod x64;
+
+/// Ops in one translated block at most.
+pub const MAX_OPS: usize = 256;
+
+/// Slots per page (as [`crate::cache::OPS_PER_PAGE`]).
+const SLOTS: usize = crate::cache::OPS_PER_PAGE;
+
+/// How a TB returned (the value its host code gives back).
+pub(crate) mod ret {
+    /// Continue at `Frame::slot` in the interpreter (or another TB); `pc` is that slot's.
+    pub const CONTINUE: u64 = 0;
+    /// End the block with no flow (budget or page end); `pc` is the next op's.
+    pub const NONE: u64 = 1;
+    /// End the block after a branch; `pc` is the target.
+    pub const BRANCH: u64 = 2;
+    /// End the block after an op that ended it (`Flow::End`); that op is not in `n` yet.
+    pub const END: u64 = 3;
+    /// End the block at a slot not decoded yet (`Flow::Decode`); `pc` is that slot's.
+    pub const DECODE: u64 = 4;
+}
+
+/// The interpreter's block state shared with a TB: `run_block`'s locals.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame {
+    /// Ops retired in this block.
+    pub n: u64,
+    /// Of those, already added to `icount`.
+    pub committed: u64,
+    /// The block's op budget.
+    pub limit: u64,
+    /// VA of the page being executed.
+    pub page_va: u64,
+    /// Out: the slot to continue at ([`ret::CONTINUE`]).
+    pub slot: u64,
+}
+
+/// Translation state of one decoded page.
+#[derive(Debug)]
+pub(crate) struct JitPage {
+    /// TB starting at each slot: index into [`Jit::tbs`] plus one, 0 for none.
+    pub tb: [u32; SLOTS],
+    /// Times each slot was entered (block starts and in-page branch targets).
+    pub heat: [u16; SLOTS],
+    /// The live TBs of the page (indices into [`Jit::tbs`]).
+    pub live: Vec<u32>,
+}
+
+impl JitPage {
+    fn new() -> Box<Self> {
+        Box::new(Self {
+            tb: [0; SLOTS],
+            heat: [0; SLOTS],
+            live: Vec::new(),
+        })
+    }
+}
+
+/// One translated block.
+#[derive(Debug)]
+pub(crate) struct Tb {
+    /// Host code entry (null once dropped).
+    pub code: *const u8,
+    /// The ops its code calls or was generated from: never read, kept alive because the
+    /// code holds their addresses.
+    #[allow(dead_code)]
+    pub ops: Box<[Op]>,
+    /// Entry slot.
+    pub entry: u16,
+    /// Lowest and highest slot of its ops.
+    pub first: u16,
+    /// See `first`.
+    pub last: u16,
+    /// Exception level it was translated for (it picks the TLB tables).
+    pub el: u8,
+}
+
+/// What the translator did, for reports and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Blocks translated.
+    pub translations: u64,
+    /// Ops in them.
+    pub ops: u64,
+    /// Of those, ops with generated code (the rest call their handler).
+    pub native_ops: u64,
+    /// Host code bytes generated (all translations, dropped ones included).
+    pub code_bytes: u64,
+    /// Host code bytes in use now (since the last flush).
+    pub code_in_use: u64,
+    /// Nanoseconds spent translating.
+    pub translate_ns: u64,
+    /// TBs dropped because their code changed.
+    pub invalidated: u64,
+    /// Times the code region was flushed (full, or the decoded-code cache was cleared).
+    pub flushes: u64,
+    /// TB runs.
+    pub entries: u64,
+}
+
+/// A translation wanted: (page index, slot, host pointer of the guest page, EL).
+type Want = (u32, u16, HostPtr, u8);
+
+/// The translator of one PE.
+#[derive(Debug)]
+pub(crate) struct Jit {
+    /// Per decoded page, same indices as the code cache.
+    pub pages: Vec<Box<JitPage>>,
+    /// Every TB since the last flush (dropped ones keep their index, with a null `code`).
+    pub tbs: Vec<Tb>,
+    /// Entries that became hot inside a block, translated at the next block boundary.
+    pub pending: Vec<Want>,
+    /// Entries after which a slot is translated (0: at once).
+    pub threshold: u16,
+    /// Figures.
+    pub stats: JitStats,
+    #[cfg(target_arch = "x86_64")]
+    region: Option<x64::Region>,
+}
+
+/// Most pending translations kept between block boundaries.
+const MAX_PENDING: usize = 64;
+
+/// Whether this host has a translator.
+#[must_use]
+pub fn supported() -> bool {
+    cfg!(target_arch = "x86_64")
+}
+
+impl Jit {
+    /// A translator translating slots entered `threshold` times.
+    pub fn new(threshold: u16) -> Self {
+        Self {
+            pages: Vec::new(),
+            tbs: Vec::new(),
+            pending: Vec::with_capacity(MAX_PENDING),
+            threshold,
+            stats: JitStats::default(),
+            #[cfg(target_arch = "x86_64")]
+            region: None,
+        }
+    }
+
+    /// Keeps one [`JitPage`] per decoded page: called when the cache made page `idx`.
+    pub fn page_created(&mut self, idx: u32) {
+        while self.pages.len() <= idx as usize {
+            self.pages.push(JitPage::new());
+        }
+    }
+
+    /// Drops every TB (the decoded-code cache was cleared, or the code region is full).
+    pub fn clear(&mut self) {
+        self.pages.clear();
+        self.tbs.clear();
+        self.pending.clear();
+        self.stats.code_in_use = 0;
+        self.stats.flushes += 1;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(r) = &mut self.region {
+            r.reset();
+        }
+    }
+
+    /// Drops the TBs of page `idx` holding any of slots `[from, to)` (they were blanked).
+    pub fn invalidate(&mut self, idx: u32, from: usize, to: usize) {
+        let Some(page) = self.pages.get_mut(idx as usize) else {
+            return;
+        };
+        let tbs = &mut self.tbs;
+        let stats = &mut self.stats;
+        page.live.retain(|&t| {
+            let Some(tb) = tbs.get_mut(t as usize) else {
+                return false;
+            };
+            if usize::from(tb.first) < to && usize::from(tb.last) >= from {
+                tb.code = std::ptr::null();
+                page.tb[usize::from(tb.entry)] = 0;
+                page.heat[usize::from(tb.entry)] = 0;
+                stats.invalidated += 1;
+                return false;
+            }
+            true
+        });
+        for h in page.heat.iter_mut().take(to.min(SLOTS)).skip(from) {
+            *h = 0;
+        }
+        self.pending.retain(|w| w.0 != idx);
+    }
+
+    /// Counts an entry into `slot` of page `idx`; true when it should be translated now.
+    #[inline(always)]
+    pub fn heat(page: &mut JitPage, slot: usize, threshold: u16) -> bool {
+        let h = &mut page.heat[slot & (SLOTS - 1)];
+        *h = h.saturating_add(1);
+        *h == threshold.max(1)
+    }
+
+    /// Queues a translation found hot inside a block.
+    pub fn want(&mut self, w: Want) {
+        if self.pending.len() < MAX_PENDING {
+            self.pending.push(w);
+        }
+    }
+
+    /// The TB to run at `slot` of page `idx` at `el`, if any.
+    #[inline(always)]
+    pub fn tb_at(&self, idx: u32, slot: usize, el: u8) -> Option<&Tb> {
+        let t = self.pages.get(idx as usize)?.tb[slot & (SLOTS - 1)];
+        let tb = self.tbs.get((t as usize).checked_sub(1)?)?;
+        (tb.el == el && !tb.code.is_null()).then_some(tb)
+    }
+
+    /// Translates the block at `slot` of page `idx` (guest page at `host`, decoded ops in
+    /// `page`) for `el`. Does nothing if one exists or this host has no translator.
+    pub fn translate(
+        &mut self,
+        idx: u32,
+        slot: usize,
+        host: HostPtr,
+        page: &crate::cache::CodePage,
+        el: u8,
+    ) {
+        let slot = slot & (SLOTS - 1);
+        let Some(jp) = self.pages.get(idx as usize) else {
+            return;
+        };
+        if jp.tb[slot] != 0 {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            let start = std::time::Instant::now();
+            if self.region.is_none() {
+                match x64::Region::new() {
+                    Ok(r) => self.region = Some(r),
+                    Err(_) => {
+                        // No executable memory: stay interpreted.
+                        self.threshold = u16::MAX;
+                        return;
+                    }
+                }
+            }
+            let plan = x64::plan(host, page, slot);
+            let ops: Box<[Op]> = plan.ops.iter().map(|p| p.op).collect();
+            let out = match self.region.as_mut().map(|r| r.emit(&plan, &ops, el)) {
+                Some(Ok(out)) => out,
+                Some(Err(x64::Full)) => {
+                    let empty = self.stats.code_in_use == 0;
+                    self.clear();
+                    if empty {
+                        // Even an empty region cannot take it: stay interpreted.
+                        self.threshold = u16::MAX;
+                    }
+                    return;
+                }
+                None => return,
+            };
+            self.stats.translations += 1;
+            self.stats.ops += plan.ops.len() as u64;
+            self.stats.native_ops += out.native as u64;
+            self.stats.code_bytes += out.bytes as u64;
+            self.stats.code_in_use += out.bytes as u64;
+            self.tbs.push(Tb {
+                code: out.code,
+                ops,
+                entry: slot as u16,
+                first: plan.first as u16,
+                last: plan.last as u16,
+                el,
+            });
+            if let Some(jp) = self.pages.get_mut(idx as usize) {
+                jp.tb[slot] = self.tbs.len() as u32;
+                jp.live.push(self.tbs.len() as u32 - 1);
+            }
+            self.stats.translate_ns += start.elapsed().as_nanos() as u64;
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (host, page, el);
+        }
+    }
+}
+
+/// Runs TB host code.
+///
+/// # Safety
+/// `code` must be the entry of a live TB translated for the page and EL `c` runs at, with
+/// `frame.page_va` that page's VA and `frame.n < frame.limit`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) unsafe fn enter(code: *const u8, c: &mut crate::cpu::Core, frame: &mut Frame) -> u64 {
+    // SAFETY: `code` points at a function generated by `x64::Region::emit` with this
+    // signature (System V: core, frame; returns a `ret` code), per the caller's contract.
+    unsafe {
+        let f: unsafe extern "sysv64" fn(*mut crate::cpu::Core, *mut Frame) -> u64 =
+            std::mem::transmute(code);
+        f(c, frame)
+    }
+}
+
+/// Runs TB host code (never called: no host has TBs without a translator).
+///
+/// # Safety
+/// Never called.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub(crate) unsafe fn enter(_: *const u8, _: &mut crate::cpu::Core, _: &mut Frame) -> u64 {
+    ret::CONTINUE
+}

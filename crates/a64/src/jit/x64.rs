@@ -1,0 +1,937 @@
+//! x86-64 code generation for translated blocks, with dynasm-rs.
+//!
+//! Why dynasm-rs: it assembles at run time from templates checked at build time, emitting
+//! bytes directly (no IR, no register allocator), so a block costs microseconds to
+//! translate. Cranelift produces better code but its compile time dominated the run of
+//! another Rust aarch64 emulator (simulans); here blocks are short and guest state lives in
+//! memory, so there is little for an optimiser to win.
+//!
+//! Host registers inside a TB (System V, all callee-saved, restored on return):
+//! `rbx` the [`Core`], `r12` ops retired in the block (`n`), `r13` ops committed (`n` at
+//! the last in-page branch), `r14` the block's limit, `r15` the VA of the page, `rbp`
+//! instructions retired but not yet added to `Core::icount` (commits and the extra
+//! instructions of fused ops collect there and reach memory before anything can read it: a
+//! called handler, or the TB's return); the [`Frame`] pointer is at `[rsp]`. Guest
+//! registers stay in `Core::regs` (every op reads and writes them in memory), so a called
+//! handler sees exactly the state it would in the interpreter.
+
+use std::collections::HashMap;
+use std::mem::offset_of;
+
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+
+use super::{ret, Frame, MAX_OPS, SLOTS};
+use crate::cache::{CodePage, BLANK};
+use crate::cpu::Core;
+use crate::decode::{Flow, Op};
+use crate::exec::fused::{self, Fusion};
+use crate::mem::HostPtr;
+use crate::state::{Regs, COND_TABLE, SP};
+use crate::tlb::{table, AccessKind, Tlb, TlbEntry, TLB_SIZE};
+
+/// Bytes of host code one PE may hold before its translations are flushed.
+const REGION_BYTES: usize = 32 << 20;
+
+/// The code region is full: flush and start over.
+#[derive(Debug)]
+pub(crate) struct Full;
+
+/// Executable memory for one PE's TBs, filled front to back. Mapped read+execute; the
+/// pages a new TB goes to are made writable only while it is copied in (never writable and
+/// executable at once), so a translation costs two small `mprotect`s, not a remap of the
+/// region.
+#[derive(Debug)]
+pub(crate) struct Region {
+    /// Start of the mapping.
+    base: *mut u8,
+    /// Bytes in use.
+    used: usize,
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        // SAFETY: `base` is the mapping of REGION_BYTES made in `new`, unmapped once here;
+        // no TB of it can run again (the Jit owning it is being dropped).
+        unsafe {
+            libc::munmap(self.base.cast(), REGION_BYTES);
+        }
+    }
+}
+
+/// Host page size (mprotect granularity).
+const HOST_PAGE: usize = 4096;
+
+/// One emitted TB.
+#[derive(Debug)]
+pub(crate) struct Emitted {
+    /// Entry.
+    pub code: *const u8,
+    /// Code bytes.
+    pub bytes: usize,
+    /// Ops with generated code.
+    pub native: usize,
+}
+
+/// What code an op gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Call the interpreter's handler.
+    Call,
+    /// ADD/SUB (immediate), no flags.
+    AddImm { sf: bool },
+    /// ADDS/SUBS (immediate), CMP/CMN.
+    AddsImm { sf: bool },
+    /// Zero-extending integer load of `n` bytes, offset immediate or register (LSL).
+    Ld { n: u8, reg: bool },
+    /// Integer store of `n` bytes, offset immediate or register (LSL).
+    St { n: u8, reg: bool },
+    /// B (not to itself).
+    B,
+    /// BL.
+    Bl,
+    /// B.cond.
+    BCond,
+    /// CBZ/CBNZ.
+    Cbz { sf: bool, nz: bool },
+    /// TBZ/TBNZ.
+    Tbz { nz: bool },
+    /// Fused ADD/SUB #imm to itself; CMP (register); B.cond.
+    StepCmp { sf: bool, sub: bool },
+    /// Fused ADDS/SUBS (immediate); B.cond.
+    CmpImm { sf: bool },
+    /// Fused ADDS/SUBS (register); B.cond.
+    CmpReg { sf: bool, sub: bool },
+    /// Fused zero-extending load; CBZ/CBNZ.
+    LdCbz { n: u8, reg: bool },
+}
+
+/// One op of a planned TB.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Planned {
+    /// Its slot.
+    pub slot: usize,
+    /// The op, as the interpreter decodes it.
+    pub op: Op,
+    /// Its code.
+    pub kind: Kind,
+    /// The slot was not decoded when the TB was made.
+    pub blank: bool,
+    /// Address of the slot in the decoded page (for the "still undecoded?" check).
+    pub slot_addr: usize,
+}
+
+/// A TB's ops, in layout order (the fall-through path from the entry).
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// The ops.
+    pub ops: Vec<Planned>,
+    /// Lowest slot.
+    pub first: usize,
+    /// Highest slot.
+    pub last: usize,
+}
+
+/// The word at `slot` of the guest page at `host`, if `slot` is in the page.
+fn word(host: HostPtr, slot: usize) -> Option<u32> {
+    (slot < SLOTS).then(|| {
+        // SAFETY: `host` is the start of a 4 KiB RAM page (as for every fetch TLB entry)
+        // and `4 * slot + 4 <= 4096`.
+        u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(4 * slot).cast::<u32>()) })
+    })
+}
+
+/// The op at `slot` exactly as `Cpu::decode_at_pc` decodes it, and its code kind.
+fn classify(host: HostPtr, slot: usize) -> (Op, Kind) {
+    let w0 = word(host, slot).unwrap_or_default();
+    let (w1, w2) = (word(host, slot + 1), word(host, slot + 2));
+    let (op, fusion) = fused::decode_words(w0, w1, w2);
+    let second = w1.unwrap_or_default();
+    let kind = match fusion {
+        Fusion::Step => Kind::StepCmp {
+            sf: second >> 31 == 1,
+            sub: (second >> 30) & 1 == 1,
+        },
+        Fusion::Pair if second & 0xFF00_0010 == 0x5400_0000 => {
+            let sf = w0 >> 31 == 1;
+            if w0 & 0x3F80_0000 == 0x3100_0000 {
+                Kind::CmpImm { sf }
+            } else {
+                Kind::CmpReg {
+                    sf,
+                    sub: (w0 >> 30) & 1 == 1,
+                }
+            }
+        }
+        Fusion::Pair => Kind::LdCbz {
+            n: 1 << (w0 >> 30),
+            reg: w0 & 0x3FC0_0000 != 0x3940_0000,
+        },
+        Fusion::None => single(w0, &op),
+    };
+    (op, kind)
+}
+
+/// The code kind of an unfused op.
+fn single(w: u32, op: &Op) -> Kind {
+    let sf = w >> 31 == 1;
+    if w & 0x1F80_0000 == 0x1100_0000 {
+        // ADD/ADDS/SUB/SUBS (immediate).
+        return if (w >> 29) & 1 == 1 {
+            Kind::AddsImm { sf }
+        } else {
+            Kind::AddImm { sf }
+        };
+    }
+    if w & 0x7C00_0000 == 0x1400_0000 {
+        // B/BL; `b .` has its own handler (it may halt the PE).
+        return match (w >> 31, op.imm) {
+            (_, 0) => Kind::Call,
+            (0, _) => Kind::B,
+            _ => Kind::Bl,
+        };
+    }
+    if w & 0xFF00_0010 == 0x5400_0000 {
+        return Kind::BCond;
+    }
+    if w & 0x7E00_0000 == 0x3400_0000 {
+        return Kind::Cbz {
+            sf,
+            nz: (w >> 24) & 1 == 1,
+        };
+    }
+    if w & 0x7E00_0000 == 0x3600_0000 {
+        return Kind::Tbz {
+            nz: (w >> 24) & 1 == 1,
+        };
+    }
+    // Integer LDR/STR: unsigned offset, unscaled offset, or register offset with LSL.
+    let n = 1u8 << (w >> 30);
+    let opc = (w >> 22) & 3;
+    let unsigned = w & 0x3F00_0000 == 0x3900_0000;
+    let unscaled = w & 0x3F20_0C00 == 0x3800_0000;
+    let register = w & 0x3F20_0C00 == 0x3820_0800 && (w >> 13) & 7 == 3;
+    if unsigned || unscaled || register {
+        let reg = register;
+        return match opc {
+            0 => Kind::St { n, reg },
+            1 => Kind::Ld { n, reg },
+            _ => Kind::Call,
+        };
+    }
+    Kind::Call
+}
+
+/// Whether a called op never falls through: register branches, exception generation and
+/// return, and `b .`.
+fn ends_path(w: u32, kind: Kind) -> bool {
+    matches!(kind, Kind::B | Kind::Bl)
+        || (kind == Kind::Call
+            && (w & 0xFE00_0000 == 0xD600_0000
+                || w & 0xFF00_0000 == 0xD400_0000
+                || w & 0xFC00_0000 == 0x1400_0000))
+}
+
+/// Plans the TB at `entry` of the guest page at `host` whose decoded ops are `page`.
+pub(crate) fn plan(host: HostPtr, page: &CodePage, entry: usize) -> Plan {
+    let mut ops = Vec::new();
+    let mut s = entry;
+    while ops.len() < MAX_OPS && s < SLOTS {
+        let blank = page[s].h as usize == BLANK.h as usize;
+        if blank && !ops.is_empty() {
+            // Code that never ran stays out (the interpreter decodes it when it first runs;
+            // a later translation can take it in). Only the entry may be undecoded.
+            break;
+        }
+        let (op, kind) = classify(host, s);
+        let w = word(host, s).unwrap_or_default();
+        ops.push(Planned {
+            slot: s,
+            op,
+            kind,
+            blank,
+            slot_addr: &page[s] as *const Op as usize,
+        });
+        if ends_path(w, kind) {
+            break;
+        }
+        // The next op on the path: fused ops always branch, falling through past all
+        // their words.
+        s += match kind {
+            Kind::StepCmp { .. } => 3,
+            Kind::CmpImm { .. } | Kind::CmpReg { .. } | Kind::LdCbz { .. } => 2,
+            _ => 1,
+        };
+    }
+    let first = ops.iter().map(|p| p.slot).min().unwrap_or(entry);
+    let last = ops.iter().map(|p| p.slot).max().unwrap_or(entry);
+    Plan { ops, first, last }
+}
+
+/// The interpreter's handler, called from TB code: the op's `Step` as a `ret`-like code
+/// (0 fall through, 1 branch, 2 end, 3 decode).
+extern "sysv64" fn call_op(c: &mut Core, op: &Op) -> u64 {
+    match (op.h)(c, op) {
+        Ok(()) => 0,
+        Err(Flow::Branch) => 1,
+        Err(Flow::End) => 2,
+        Err(Flow::Decode) => 3,
+    }
+}
+
+// Field offsets the code uses.
+const X: i32 = (offset_of!(Core, regs) + offset_of!(Regs, x)) as i32;
+const PC: i32 = (offset_of!(Core, regs) + offset_of!(Regs, pc)) as i32;
+const NZCV: i32 = (offset_of!(Core, regs) + offset_of!(Regs, nzcv)) as i32;
+const ICOUNT: i32 = offset_of!(Core, icount) as i32;
+const ATTN: i32 = offset_of!(Core, attention) as i32;
+const TLBT: i32 = (offset_of!(Core, tlb) + offset_of!(Tlb, t)) as i32;
+const TAG: i32 = offset_of!(TlbEntry, tag) as i32;
+const HOST: i32 = offset_of!(TlbEntry, host) as i32;
+const OP_H: usize = offset_of!(Op, h);
+const F_N: i32 = offset_of!(Frame, n) as i32;
+const F_COMMITTED: i32 = offset_of!(Frame, committed) as i32;
+const F_LIMIT: i32 = offset_of!(Frame, limit) as i32;
+const F_PAGE: i32 = offset_of!(Frame, page_va) as i32;
+const F_SLOT: i32 = offset_of!(Frame, slot) as i32;
+const _: () = assert!(std::mem::size_of::<TlbEntry>() == 32, "TLB index scaling");
+const TABLE_BYTES: i32 = (TLB_SIZE * 32) as i32;
+
+/// Displacement of guest register slot `r`.
+fn xo(r: u8) -> i32 {
+    X + 8 * i32::from(r & 63)
+}
+
+impl Region {
+    /// A fresh region.
+    pub fn new() -> std::io::Result<Self> {
+        // SAFETY: an anonymous private mapping at an address the kernel picks; it aliases
+        // nothing.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                REGION_BYTES,
+                libc::PROT_READ | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Self {
+            base: p.cast(),
+            used: 0,
+        })
+    }
+
+    /// Forgets every TB's code (none may run again).
+    pub fn reset(&mut self) {
+        self.used = 0;
+    }
+
+    /// Generates and installs the code of `plan`, whose ops are `ops` (same order, at
+    /// stable addresses), for `el`.
+    pub fn emit(&mut self, plan: &Plan, ops: &[Op], el: u8) -> Result<Emitted, Full> {
+        let start = self.base as usize + self.used;
+        let mut e = Emitter::new(start, plan, el);
+        e.body(plan, ops);
+        let native = e.native;
+        let bytes = e.a.finalize().map_err(|_| Full)?;
+        if self.used + bytes.len() > REGION_BYTES {
+            return Err(Full);
+        }
+        let from = self.used & !(HOST_PAGE - 1);
+        let to = (self.used + bytes.len()).next_multiple_of(HOST_PAGE);
+        // SAFETY: `[from, to)` lies inside the mapping (to <= REGION_BYTES, both page
+        // multiples); no TB runs while this PE translates, so its pages may be writable and
+        // not executable for the copy; the bytes go to `[used, used + len)`, inside it.
+        unsafe {
+            let page = self.base.add(from);
+            if libc::mprotect(page.cast(), to - from, libc::PROT_READ | libc::PROT_WRITE) != 0 {
+                return Err(Full);
+            }
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.base.add(self.used), bytes.len());
+            if libc::mprotect(page.cast(), to - from, libc::PROT_READ | libc::PROT_EXEC) != 0 {
+                return Err(Full);
+            }
+        }
+        let code = start as *const u8;
+        self.used += bytes.len();
+        Ok(Emitted {
+            code,
+            bytes: bytes.len(),
+            native,
+        })
+    }
+}
+
+/// Code after the TB's ops: exits, slow paths.
+enum Cold {
+    /// Set `pc` to the slot's address and return `code` (with the slot, for CONTINUE).
+    Exit(DynamicLabel, i64, u64),
+    /// The op at layout index `i` through its handler (slow path of generated code).
+    Call(DynamicLabel, usize),
+}
+
+struct Emitter {
+    a: VecAssembler<X64Relocation>,
+    el: u8,
+    /// Label of each op's slot.
+    labels: HashMap<usize, DynamicLabel>,
+    /// Slot of the op laid out after the current one.
+    next_in_layout: Option<usize>,
+    cold: Vec<Cold>,
+    /// Exit labels by (slot, code), shared.
+    exits: HashMap<(i64, u64), DynamicLabel>,
+    epilogue: DynamicLabel,
+    /// After a call that did not fall through: branch, end or decode.
+    not_ok: DynamicLabel,
+    native: usize,
+}
+
+impl Emitter {
+    fn new(base: usize, plan: &Plan, el: u8) -> Self {
+        let mut a = VecAssembler::new(base);
+        let labels = plan
+            .ops
+            .iter()
+            .map(|p| (p.slot, a.new_dynamic_label()))
+            .collect();
+        let epilogue = a.new_dynamic_label();
+        let not_ok = a.new_dynamic_label();
+        Self {
+            a,
+            el,
+            labels,
+            next_in_layout: None,
+            cold: Vec::new(),
+            exits: HashMap::new(),
+            epilogue,
+            not_ok,
+            native: 0,
+        }
+    }
+
+    fn body(&mut self, plan: &Plan, ops: &[Op]) {
+        dynasm!(self.a
+            ; .arch x64
+            ; push rbx
+            ; push rbp
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+            ; sub rsp, 8
+            ; mov rbx, rdi
+            ; mov [rsp], rsi
+            ; mov r12, [rsi + F_N]
+            ; mov r13, [rsi + F_COMMITTED]
+            ; mov r14, [rsi + F_LIMIT]
+            ; mov r15, [rsi + F_PAGE]
+            ; xor ebp, ebp
+        );
+        for (i, p) in plan.ops.iter().enumerate() {
+            self.next_in_layout = plan.ops.get(i + 1).map(|q| q.slot);
+            let label = self.labels[&p.slot];
+            dynasm!(self.a ; .arch x64 ; =>label);
+            if p.blank {
+                // Not decoded when translated: the interpreter ends its block here until
+                // it decodes the slot, and so does the TB.
+                let exit = self.exit(p.slot as i64, ret::DECODE);
+                let h = (p.slot_addr + OP_H) as i64;
+                let blank = BLANK.h as usize as i64;
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, QWORD h
+                    ; mov rax, [rax]
+                    ; mov rcx, QWORD blank
+                    ; cmp rax, rcx
+                    ; je =>exit
+                );
+            }
+            let op_addr = &ops[i] as *const Op;
+            if p.kind != Kind::Call {
+                self.native += 1;
+            }
+            self.op(i, p, op_addr);
+        }
+        // Cold code.
+        let mut k = 0;
+        while k < self.cold.len() {
+            match self.cold[k] {
+                Cold::Exit(label, slot, code) => {
+                    dynasm!(self.a ; .arch x64 ; =>label);
+                    self.exit_inline(slot, code);
+                }
+                Cold::Call(label, i) => {
+                    dynasm!(self.a ; .arch x64 ; =>label);
+                    self.next_in_layout = None;
+                    let p = plan.ops[i];
+                    self.call(&p, &ops[i]);
+                }
+            }
+            k += 1;
+        }
+        // After a call: 1 branch, 2 end, 3 decode.
+        let (epi, not_ok) = (self.epilogue, self.not_ok);
+        dynasm!(self.a
+            ; .arch x64
+            ; =>not_ok
+            ; cmp eax, 1
+            ; jne >not_branch
+            // The branch retired; run_block's checks, then continue at the target.
+            ; inc r12
+            ; mov rax, [rbx + PC]
+            ; mov rcx, rax
+            ; and rcx, -4096
+            ; cmp rcx, r15
+            ; jne >branch_exit
+            ; test al, 3
+            ; jnz >branch_exit
+            ; cmp BYTE [rbx + ATTN], 0
+            ; jne >branch_exit
+            ; cmp r12, r14
+            ; jae >branch_exit
+            ; mov rcx, r12
+            ; sub rcx, r13
+            ; add rbp, rcx
+            ; mov r13, r12
+            ; shr eax, 2
+            ; and eax, (SLOTS - 1) as i32
+            ; mov rcx, [rsp]
+            ; mov [rcx + F_SLOT], rax
+            ; mov eax, ret::CONTINUE as i32
+            ; jmp =>epi
+            ; branch_exit:
+            ; mov eax, ret::BRANCH as i32
+            ; jmp =>epi
+            ; not_branch:
+            ; cmp eax, 2
+            ; jne >decode
+            ; mov eax, ret::END as i32
+            ; jmp =>epi
+            ; decode:
+            ; mov eax, ret::DECODE as i32
+            ; =>epi
+            ; add [rbx + ICOUNT], rbp
+            ; mov rcx, [rsp]
+            ; mov [rcx + F_N], r12
+            ; mov [rcx + F_COMMITTED], r13
+            ; add rsp, 8
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbp
+            ; pop rbx
+            ; ret
+        );
+    }
+
+    /// A label for the exit to `slot` with `code` (emitted with the cold code).
+    fn exit(&mut self, slot: i64, code: u64) -> DynamicLabel {
+        if let Some(&l) = self.exits.get(&(slot, code)) {
+            return l;
+        }
+        let l = self.a.new_dynamic_label();
+        self.exits.insert((slot, code), l);
+        self.cold.push(Cold::Exit(l, slot, code));
+        l
+    }
+
+    /// Sets `pc` to `slot`'s address and returns `code`.
+    fn exit_inline(&mut self, slot: i64, code: u64) {
+        let disp = (slot * 4) as i32;
+        let epi = self.epilogue;
+        dynasm!(self.a
+            ; .arch x64
+            ; lea rax, [r15 + disp]
+            ; mov [rbx + PC], rax
+        );
+        if code == ret::CONTINUE {
+            dynasm!(self.a ; .arch x64 ; mov rcx, [rsp] ; mov QWORD [rcx + F_SLOT], slot as i32);
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; mov eax, code as i32
+            ; jmp =>epi
+        );
+    }
+
+    /// Continues at `slot` (a jump, nothing if it is laid out next and `at_end`, or an
+    /// exit to the interpreter).
+    fn goto(&mut self, slot: usize, at_end: bool) {
+        if at_end && self.next_in_layout == Some(slot) {
+            return;
+        }
+        match self.labels.get(&slot) {
+            Some(&l) => {
+                dynasm!(self.a ; .arch x64 ; jmp =>l);
+            }
+            None => self.exit_inline(slot as i64, ret::CONTINUE),
+        }
+    }
+
+    /// After an op that fell through to `next`.
+    fn ok(&mut self, next: usize, at_end: bool) {
+        dynasm!(self.a ; .arch x64 ; inc r12 ; cmp r12, r14);
+        if next >= SLOTS {
+            // The page ends here: so does the block, whatever the budget.
+            self.exit_inline(next as i64, ret::NONE);
+            return;
+        }
+        let budget = self.exit(next as i64, ret::NONE);
+        dynasm!(self.a ; .arch x64 ; jae =>budget);
+        self.goto(next, at_end);
+    }
+
+    /// After an op that branched to `target` (a slot of this page's VA, possibly outside it).
+    fn branched(&mut self, target: i64, at_end: bool) {
+        dynasm!(self.a ; .arch x64 ; inc r12);
+        if !(0..SLOTS as i64).contains(&target) {
+            self.exit_inline(target, ret::BRANCH);
+            return;
+        }
+        let out = self.exit(target, ret::BRANCH);
+        dynasm!(self.a
+            ; .arch x64
+            ; cmp BYTE [rbx + ATTN], 0
+            ; jne =>out
+            ; cmp r12, r14
+            ; jae =>out
+            ; mov rax, r12
+            ; sub rax, r13
+            ; add rbp, rax
+            ; mov r13, r12
+        );
+        self.goto(target as usize, at_end);
+    }
+
+    /// Calls the op's handler and handles its flow.
+    fn call(&mut self, p: &Planned, op: *const Op) {
+        let disp = (p.slot * 4) as i32;
+        let (op, f) = (op as i64, call_op as *const () as usize as i64);
+        let not_ok = self.not_ok;
+        dynasm!(self.a
+            ; .arch x64
+            ; add [rbx + ICOUNT], rbp
+            ; xor ebp, ebp
+            ; lea rax, [r15 + disp]
+            ; mov [rbx + PC], rax
+            ; mov rdi, rbx
+            ; mov rsi, QWORD op
+            ; mov rax, QWORD f
+            ; call rax
+            ; test eax, eax
+            ; jnz =>not_ok
+        );
+        self.ok(p.slot + 1, true);
+    }
+
+    /// NZCV from the host flags of an ADD/ADC (N=SF, Z=ZF, C=CF, V=OF) into `edx` and
+    /// `Regs::nzcv`.
+    fn flags(&mut self) {
+        dynasm!(self.a
+            ; .arch x64
+            ; sets dl
+            ; setz r8b
+            ; setc r9b
+            ; seto r10b
+            ; movzx edx, dl
+            ; shl edx, 31
+            ; movzx r8d, r8b
+            ; shl r8d, 30
+            ; or edx, r8d
+            ; movzx r9d, r9b
+            ; shl r9d, 29
+            ; or edx, r9d
+            ; movzx r10d, r10b
+            ; shl r10d, 28
+            ; or edx, r10d
+            ; mov [rbx + NZCV], edx
+        );
+    }
+
+    /// Jumps to `not_taken` unless `cond` holds for the NZCV in `edx` (ConditionHolds, from
+    /// the interpreter's table).
+    fn unless_cond(&mut self, cond: u32, not_taken: DynamicLabel) {
+        let t = i32::from(COND_TABLE[(cond & 15) as usize]);
+        dynasm!(self.a
+            ; .arch x64
+            ; shr edx, 28
+            ; mov ecx, t
+            ; bt ecx, edx
+            ; jnc =>not_taken
+        );
+    }
+
+    /// `rax + rcx + carry` at 64 or 32 bits, result to `rd`, flags to NZCV/`edx`.
+    fn add_carry(&mut self, sf: bool, carry: bool, rd: u8) {
+        let d = xo(rd);
+        match (sf, carry) {
+            (true, false) => dynasm!(self.a ; .arch x64 ; add rax, rcx),
+            (true, true) => dynasm!(self.a ; .arch x64 ; stc ; adc rax, rcx),
+            (false, false) => dynasm!(self.a ; .arch x64 ; add eax, ecx),
+            (false, true) => dynasm!(self.a ; .arch x64 ; stc ; adc eax, ecx),
+        }
+        dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
+        self.flags();
+    }
+
+    /// The effective address of a load/store op into `rax` (OFF: Xn + imm; REG_LSL:
+    /// Xn + (Xm << aux)); jumps to `slow` when SP is the base and misaligned.
+    fn address(&mut self, op: &Op, reg: bool, slow: DynamicLabel) {
+        let n = xo(op.rn);
+        if op.rn == SP {
+            dynasm!(self.a ; .arch x64 ; test BYTE [rbx + n], 15 ; jnz =>slow);
+        }
+        dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
+        if reg {
+            let m = xo(op.rm);
+            let sh = (op.aux & 7) as i8;
+            dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m] ; shl rcx, sh ; add rax, rcx);
+        } else {
+            self.add_imm_rax(op.imm);
+        }
+    }
+
+    /// `rax += imm` (64-bit wrapping).
+    fn add_imm_rax(&mut self, imm: u64) {
+        if let Ok(i) = i32::try_from(imm as i64) {
+            if i != 0 {
+                dynasm!(self.a ; .arch x64 ; add rax, i);
+            }
+        } else {
+            let i = imm as i64;
+            dynasm!(self.a ; .arch x64 ; mov rcx, QWORD i ; add rax, rcx);
+        }
+    }
+
+    /// The host address of the `n`-byte access at VA `rax` through the TLB table for
+    /// `kind` into `rax`, or a jump to `slow` (miss, or the access leaves the page).
+    fn tlb(&mut self, kind: AccessKind, n: u8, slow: DynamicLabel) {
+        let t = table(self.el, kind) as i32 * TABLE_BYTES;
+        let mask = (TLB_SIZE - 1) as i32;
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rdx, rax
+            ; shr rdx, 12
+            ; and edx, mask
+            ; shl edx, 5
+            ; mov rsi, [rbx + TLBT]
+            ; lea rsi, [rsi + rdx + t]
+            ; mov rcx, rax
+            ; and rcx, -4096
+            ; cmp rcx, [rsi + TAG]
+            ; jne =>slow
+        );
+        if n > 1 {
+            let most = 4096 - i32::from(n);
+            dynasm!(self.a
+                ; .arch x64
+                ; mov ecx, eax
+                ; and ecx, 0xfff
+                ; cmp ecx, most
+                ; ja =>slow
+            );
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; and eax, 0xfff
+            ; add rax, [rsi + HOST]
+        );
+    }
+
+    /// A zero-extending load of `n` bytes at host `rax` into guest register `rd`.
+    fn load(&mut self, n: u8, rd: u8) {
+        let d = xo(rd);
+        match n {
+            1 => dynasm!(self.a ; .arch x64 ; movzx ecx, BYTE [rax]),
+            2 => dynasm!(self.a ; .arch x64 ; movzx ecx, WORD [rax]),
+            4 => dynasm!(self.a ; .arch x64 ; mov ecx, DWORD [rax]),
+            _ => dynasm!(self.a ; .arch x64 ; mov rcx, QWORD [rax]),
+        }
+        dynasm!(self.a ; .arch x64 ; mov [rbx + d], rcx);
+    }
+
+    /// A slow path: the op through its handler, with the cold code.
+    fn slow(&mut self, i: usize) -> DynamicLabel {
+        let l = self.a.new_dynamic_label();
+        self.cold.push(Cold::Call(l, i));
+        l
+    }
+
+    fn op(&mut self, i: usize, p: &Planned, op_addr: *const Op) {
+        let op = p.op;
+        let s = p.slot;
+        let si = s as i64;
+        match p.kind {
+            Kind::Call => self.call(p, op_addr),
+            Kind::AddImm { sf } => {
+                let (n, d) = (xo(op.rn), xo(op.rd));
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
+                self.add_imm_rax(op.imm);
+                if !sf {
+                    dynasm!(self.a ; .arch x64 ; mov eax, eax);
+                }
+                dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
+                self.ok(s + 1, true);
+            }
+            Kind::AddsImm { sf } => {
+                let n = xo(op.rn);
+                let imm = op.imm as i64;
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, QWORD imm);
+                self.add_carry(sf, op.aux & 1 == 1, op.rd);
+                self.ok(s + 1, true);
+            }
+            Kind::Ld { n, reg } => {
+                let slow = self.slow(i);
+                self.address(&op, reg, slow);
+                self.tlb(AccessKind::Read, n, slow);
+                self.load(n, op.rd);
+                self.ok(s + 1, true);
+            }
+            Kind::St { n, reg } => {
+                let slow = self.slow(i);
+                self.address(&op, reg, slow);
+                self.tlb(AccessKind::Write, n, slow);
+                let v = xo(op.rd);
+                dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + v]);
+                match n {
+                    1 => dynasm!(self.a ; .arch x64 ; mov [rax], cl),
+                    2 => dynasm!(self.a ; .arch x64 ; mov [rax], cx),
+                    4 => dynasm!(self.a ; .arch x64 ; mov [rax], ecx),
+                    _ => dynasm!(self.a ; .arch x64 ; mov [rax], rcx),
+                }
+                self.ok(s + 1, true);
+            }
+            Kind::B => self.branched(si + (op.imm as i64 >> 2), true),
+            Kind::Bl => {
+                let ret_addr = (s * 4 + 4) as i32;
+                let lr = xo(30);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; lea rax, [r15 + ret_addr]
+                    ; mov [rbx + lr], rax
+                );
+                self.branched(si + (op.imm as i64 >> 2), true);
+            }
+            Kind::BCond => {
+                let nt = self.a.new_dynamic_label();
+                dynasm!(self.a ; .arch x64 ; mov edx, [rbx + NZCV]);
+                self.unless_cond(op.aux, nt);
+                self.branched(si + (op.imm as i64 >> 2), false);
+                dynasm!(self.a ; .arch x64 ; =>nt);
+                self.ok(s + 1, true);
+            }
+            Kind::Cbz { sf, nz } => {
+                let nt = self.a.new_dynamic_label();
+                self.test_zero(op.rd, sf, nz, nt);
+                self.branched(si + (op.imm as i64 >> 2), false);
+                dynasm!(self.a ; .arch x64 ; =>nt);
+                self.ok(s + 1, true);
+            }
+            Kind::Tbz { nz } => {
+                let nt = self.a.new_dynamic_label();
+                let (r, bit) = (xo(op.rd), (op.aux & 63) as i8);
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + r] ; bt rax, bit);
+                if nz {
+                    dynasm!(self.a ; .arch x64 ; jnc =>nt);
+                } else {
+                    dynasm!(self.a ; .arch x64 ; jc =>nt);
+                }
+                self.branched(si + (op.imm as i64 >> 2), false);
+                dynasm!(self.a ; .arch x64 ; =>nt);
+                self.ok(s + 1, true);
+            }
+            Kind::StepCmp { sf, sub } => {
+                // The step (retired at once), then the compare and branch.
+                let (r, imm) = (xo(op.ra), op.imm as i64);
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + r] ; mov rcx, QWORD imm);
+                if (op.aux >> 5) & 1 == 1 {
+                    dynasm!(self.a ; .arch x64 ; sub rax, rcx);
+                } else {
+                    dynasm!(self.a ; .arch x64 ; add rax, rcx);
+                }
+                if (op.aux >> 6) & 1 == 0 {
+                    dynasm!(self.a ; .arch x64 ; mov eax, eax);
+                }
+                dynasm!(self.a ; .arch x64 ; mov [rbx + r], rax ; inc rbp);
+                self.compare_reg(&op, sf, sub);
+                self.fused_branch(&op, si + 2 + imm19(op.aux << 5), si + 3);
+            }
+            Kind::CmpImm { sf } => {
+                let n = xo(op.rn);
+                let imm = op.imm as i64;
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, QWORD imm);
+                self.add_carry(sf, (op.aux >> 4) & 1 == 1, op.rd);
+                self.fused_branch(&op, si + 1 + imm19(op.aux << 5), si + 2);
+            }
+            Kind::CmpReg { sf, sub } => {
+                self.compare_reg(&op, sf, sub);
+                self.fused_branch(&op, si + 1 + imm19(op.aux << 5), si + 2);
+            }
+            Kind::LdCbz { n, reg } => {
+                let slow = self.slow(i);
+                self.address(&op, reg, slow);
+                self.tlb(AccessKind::Read, n, slow);
+                self.load(n, op.rd);
+                dynasm!(self.a ; .arch x64 ; inc rbp);
+                let nt = self.a.new_dynamic_label();
+                self.test_zero(op.ra, (op.aux >> 8) & 1 == 1, (op.aux >> 9) & 1 == 1, nt);
+                self.branched(si + 1 + imm19(op.aux << 1), false);
+                dynasm!(self.a ; .arch x64 ; =>nt);
+                self.branched(si + 2, true);
+            }
+        }
+    }
+
+    /// Jumps to `not_taken` unless (register `r` is zero) != `nz`.
+    fn test_zero(&mut self, r: u8, sf: bool, nz: bool, not_taken: DynamicLabel) {
+        let r = xo(r);
+        dynasm!(self.a ; .arch x64 ; mov rax, [rbx + r]);
+        if sf {
+            dynasm!(self.a ; .arch x64 ; test rax, rax);
+        } else {
+            dynasm!(self.a ; .arch x64 ; test eax, eax);
+        }
+        if nz {
+            dynasm!(self.a ; .arch x64 ; jz =>not_taken);
+        } else {
+            dynasm!(self.a ; .arch x64 ; jnz =>not_taken);
+        }
+    }
+
+    /// ADDS/SUBS (register, no shift): Xn + (SUB ? !Xm + 1 : Xm) into `rd`, flags set.
+    fn compare_reg(&mut self, op: &Op, sf: bool, sub: bool) {
+        let (n, m) = (xo(op.rn), xo(op.rm));
+        dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, [rbx + m]);
+        if sub {
+            dynasm!(self.a ; .arch x64 ; not rcx);
+        }
+        self.add_carry(sf, sub, op.rd);
+    }
+
+    /// The branch of a fused compare: the branch retires too; NZCV in `edx`.
+    fn fused_branch(&mut self, op: &Op, taken: i64, not_taken: i64) {
+        dynasm!(self.a ; .arch x64 ; inc rbp);
+        let cond = op.aux & 15;
+        if cond >= 14 {
+            self.branched(taken, true);
+            return;
+        }
+        let nt = self.a.new_dynamic_label();
+        self.unless_cond(cond, nt);
+        self.branched(taken, false);
+        dynasm!(self.a ; .arch x64 ; =>nt);
+        self.branched(not_taken, true);
+    }
+}
+
+/// The signed 19-bit word offset in bits 31..13 of `v` (the fused ops keep it there after
+/// a shift).
+fn imm19(v: u32) -> i64 {
+    i64::from((v as i32) >> 13)
+}

@@ -1,0 +1,317 @@
+//! The translator against the interpreter: random programs (fixed seeds) built from the ops
+//! the translator generates code for (ALU, compares, the fused loop pairs and triples, loads
+//! and stores, every branch kind) mixed with ops it calls, run on two CPUs, one interpreting
+//! and one translating, in random budgets; after every `run` call the registers, flags, PC,
+//! instruction count, exit and data memory must be equal. Budgets of one or a few
+//! instructions end blocks anywhere, so this compares state at block boundaries of every
+//! kind (budget, page end, in-page and out-of-page branches, faults).
+
+use a64::{Cpu, CpuProfile, Exit, NoMmio};
+
+const RAM_BASE: u64 = 0x4000_0000;
+const RAM_SIZE: usize = 1 << 20;
+/// Code starts here (and may run into the next page).
+const CODE: u64 = RAM_BASE + 0x1ff0;
+/// x20 points here: the loads and stores stay inside [DATA, DATA + 64 KiB).
+const DATA: u64 = RAM_BASE + 0x8_0000;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// A scratch register x0-x7.
+fn r(rng: &mut Rng) -> u32 {
+    rng.below(8) as u32
+}
+
+/// One straight-line instruction.
+fn straight(rng: &mut Rng) -> u32 {
+    let (d, n, m) = (r(rng), r(rng), r(rng));
+    let sf = (rng.below(2) as u32) << 31;
+    let imm12 = rng.below(4096) as u32;
+    match rng.below(14) {
+        // ADD/SUB (immediate), with and without flags, shifted or not.
+        0 => sf | 0x1100_0000 | (rng.below(2) as u32) << 22 | imm12 << 10 | n << 5 | d,
+        1 => sf | 0x5100_0000 | imm12 << 10 | n << 5 | d,
+        2 => sf | 0x3100_0000 | imm12 << 10 | n << 5 | d,
+        3 => sf | 0x7100_0000 | imm12 << 10 | n << 5 | d,
+        // ADDS/SUBS (register): called, or fused when a B.cond follows.
+        4 => sf | 0x2B00_0000 | (rng.below(2) as u32) << 30 | m << 16 | n << 5 | d,
+        // ORR/AND/EOR (shifted register): called.
+        5 => sf | 0x2A00_0000 | (rng.below(3) as u32) << 29 | m << 16 | n << 5 | d,
+        // MOVZ/MOVK: called.
+        6 => sf | 0x5280_0000 | (rng.below(2) as u32) << 29 | (rng.below(65536) as u32) << 5 | d,
+        // LDR/STR (unsigned offset) of 1, 2, 4 or 8 bytes off x20.
+        7 | 8 => {
+            let size = rng.below(4) as u32;
+            let opc = rng.below(2) as u32;
+            (size << 30) | 0x3900_0000 | opc << 22 | (rng.below(512) as u32) << 10 | 20 << 5 | d
+        }
+        // LDUR/STUR (unscaled, may cross nothing: offsets stay in the data page range).
+        9 => {
+            let size = rng.below(4) as u32;
+            let opc = rng.below(2) as u32;
+            (size << 30) | 0x3800_0000 | opc << 22 | (rng.below(256) as u32) << 12 | 20 << 5 | d
+        }
+        // LDR/STR (register, LSL) off x20 with x21 (a small index).
+        10 => {
+            let size = rng.below(4) as u32;
+            let opc = rng.below(2) as u32;
+            let s = rng.below(2) as u32;
+            (size << 30) | 0x3820_6800 | opc << 22 | 21 << 16 | s << 12 | 20 << 5 | d
+        }
+        // A load from an unmapped address: the fault exits the run (user mode).
+        11 if rng.below(40) == 0 => 0xF940_0000 | 22 << 5 | d,
+        // LDP/STP: called.
+        12 => {
+            0xA900_0000
+                | (rng.below(2) as u32) << 22
+                | (rng.below(16) as u32) << 15
+                | m << 10
+                | 20 << 5
+                | d
+        }
+        // Keep x21 a small index.
+        _ => 0x9240_0C00 | n << 5 | 21, // and x21, xn, #0xf
+    }
+}
+
+/// A random program of about `len` words ending in `svc #0`.
+fn program(rng: &mut Rng, len: usize) -> Vec<u32> {
+    let mut p = Vec::with_capacity(len + 16);
+    while p.len() < len {
+        match rng.below(10) {
+            // A counted loop: mov x9, #k; body; subs x9, x9, #1; b.ne body.
+            0 => {
+                let k = 1 + rng.below(20) as u32;
+                p.push(0xD280_0009 | k << 5);
+                let top = p.len();
+                for _ in 0..1 + rng.below(6) {
+                    p.push(straight(rng));
+                }
+                p.push(0xF100_0529); // subs x9, x9, #1
+                let back = top as i64 - p.len() as i64;
+                p.push(0x5400_0001 | (((back as u32) & 0x7_ffff) << 5)); // b.ne
+            }
+            // The counted-loop step: add x10, x10, #1; cmp x11, x10; b.ne top.
+            1 => {
+                p.push(0xD280_000A); // mov x10, #0
+                p.push(0xD280_000B | (1 + rng.below(30) as u32) << 5); // mov x11, #k
+                let top = p.len();
+                for _ in 0..rng.below(4) {
+                    p.push(straight(rng));
+                }
+                p.push(0x9100_054A); // add x10, x10, #1
+                p.push(0xEB0A_017F); // cmp x11, x10
+                let back = top as i64 - p.len() as i64;
+                p.push(0x5400_0001 | (((back as u32) & 0x7_ffff) << 5)); // b.ne
+            }
+            // A byte scan: ldrb w12, [x20, x13]; cbz w12 (forward) with x13 = x21.
+            2 => {
+                p.push(0xAA15_03ED); // mov x13, x21
+                p.push(0x386D_6A8C); // ldrb w12, [x20, x13]
+                let skip = 1 + rng.below(3) as u32;
+                p.push(0x3400_000C | (skip + 1) << 5); // cbz w12, over the skipped words
+                for _ in 0..skip {
+                    p.push(straight(rng));
+                }
+            }
+            // Forward conditional branches of every kind.
+            3 => {
+                let skip = 1 + rng.below(3) as u32;
+                let t = r(rng);
+                p.push(match rng.below(4) {
+                    0 => 0x5400_0000 | (skip + 1) << 5 | rng.below(16) as u32, // b.cond
+                    1 => 0xB400_0000 | (rng.below(2) as u32) << 24 | (skip + 1) << 5 | t, // cbz/cbnz
+                    2 => {
+                        0x3600_0000
+                            | (rng.below(2) as u32) << 24
+                            | (rng.below(32) as u32) << 19
+                            | (skip + 1) << 5
+                            | t
+                    } // tbz/tbnz
+                    _ => 0x1400_0000 | (skip + 1),                                        // b
+                });
+                for _ in 0..skip {
+                    p.push(straight(rng));
+                }
+            }
+            // A call to the next word and a return: bl +8; b +8; ret.
+            4 => {
+                p.push(0x9400_0002); // bl .+8
+                p.push(0x1400_0002); // b .+8
+                p.push(0xD65F_03C0); // ret
+            }
+            _ => p.push(straight(rng)),
+        }
+    }
+    p.push(0xD400_0001); // svc #0
+    p
+}
+
+struct Machine {
+    cpu: Cpu,
+    _ram: Vec<u8>,
+}
+
+fn machine(code: &[u32], seed: u64, threshold: Option<u16>) -> Machine {
+    let mut ram = vec![0u8; RAM_SIZE];
+    let mut cpu = Cpu::new(CpuProfile::default(), Box::new(NoMmio::default()));
+    // SAFETY: `ram` lives in the returned Machine with the CPU, which drops it first (field
+    // order), and is never touched through references while the CPU exists.
+    unsafe {
+        cpu.core
+            .phys()
+            .add_ram(ram.as_mut_ptr(), RAM_BASE, RAM_SIZE as u64)
+            .expect("ram");
+    }
+    for (i, w) in code.iter().enumerate() {
+        cpu.core
+            .phys()
+            .write(CODE + 4 * i as u64, 4, u64::from(*w))
+            .expect("code in RAM");
+    }
+    let mut rng = Rng(seed);
+    for i in 0..0x1_0000u64 / 8 {
+        cpu.core
+            .phys()
+            .write(DATA + 8 * i, 8, rng.next() & 0x00ff_00ff_00ff_00ff)
+            .expect("data in RAM");
+    }
+    cpu.set_user_mode();
+    for i in 0..8 {
+        cpu.core.regs.x[i] = rng.next();
+    }
+    cpu.core.regs.x[20] = DATA;
+    cpu.core.regs.x[21] = rng.below(16);
+    cpu.core.regs.x[22] = 0x10; // unmapped
+    cpu.core.regs.x[usize::from(a64::state::SP)] = DATA + 0x8000;
+    cpu.set_pc(CODE);
+    assert!(cpu.set_translation(threshold), "this host translates");
+    Machine { cpu, _ram: ram }
+}
+
+fn state(m: &mut Machine) -> (Vec<u64>, u64, u32, u64, Vec<u8>) {
+    let mut data = vec![0u8; 0x1_0000];
+    for (i, b) in data.iter_mut().enumerate() {
+        *b = m.cpu.core.phys().read(DATA + i as u64, 1).expect("data") as u8;
+    }
+    (
+        m.cpu.core.regs.x[..34].to_vec(),
+        m.cpu.core.regs.pc,
+        m.cpu.core.regs.nzcv,
+        m.cpu.core.icount,
+        data,
+    )
+}
+
+/// Runs `code` on both CPUs in random budgets, comparing after every run.
+fn compare(code: &[u32], seed: u64, threshold: u16) -> (u64, a64::JitStats) {
+    let mut i = machine(code, seed, None);
+    let mut t = machine(code, seed, Some(threshold));
+    let mut rng = Rng(seed ^ 0x5555);
+    let mut runs = 0u64;
+    loop {
+        let budget = match rng.below(4) {
+            0 => 1,
+            1 => 1 + rng.below(8),
+            2 => 1 + rng.below(100),
+            _ => 1 + rng.below(5000),
+        };
+        let (ei, et) = (i.cpu.run(budget), t.cpu.run(budget));
+        runs += 1;
+        assert_eq!(ei, et, "seed {seed}: exits differ after {runs} runs");
+        let (si, st) = (state(&mut i), state(&mut t));
+        assert!(
+            si == st,
+            "seed {seed}, threshold {threshold}: state differs after run {runs} (budget {budget}): regs equal {}, pc {:#x} vs {:#x}, nzcv {:#x} vs {:#x}, icount {} vs {}, data equal {}",
+            si.0 == st.0,
+            si.1,
+            st.1,
+            si.2,
+            st.2,
+            si.3,
+            st.3,
+            si.4 == st.4
+        );
+        if !matches!(ei, Exit::Budget) || runs > 20_000 {
+            break;
+        }
+    }
+    (runs, t.cpu.translation_stats().expect("translating"))
+}
+
+#[test]
+fn random_programs_run_the_same_translated_and_interpreted() {
+    if !a64::jit::supported() {
+        eprintln!("no translator on this host: nothing to compare");
+        return;
+    }
+    let mut native = 0;
+    let mut translations = 0;
+    for seed in 0..60u64 {
+        let mut rng = Rng(seed);
+        let len = 200 + rng.below(1200) as usize;
+        let code = program(&mut rng, len);
+        for threshold in [0u16, 2, 7] {
+            let (_, stats) = compare(&code, seed, threshold);
+            native += stats.native_ops;
+            translations += stats.translations;
+        }
+    }
+    // The comparison means something only if code was translated, natively too.
+    assert!(translations > 1000, "{translations} translations");
+    assert!(native > 1000, "{native} ops with generated code");
+}
+
+#[test]
+fn a_store_into_translated_code_drops_the_translation() {
+    if !a64::jit::supported() {
+        return;
+    }
+    // x0 counts loop iterations; the loop patches its own `add x0, x0, #1` into
+    // `add x0, x0, #2` through x1 after the translation exists, so the translated run must
+    // see the new instruction exactly when the interpreter does.
+    //   L: add x0, x0, #1      (slot 0)
+    //      subs x2, x2, #1
+    //      b.ne L
+    //      str w3, [x1]        (x1 = address of slot 0, w3 = add x0, x0, #2)
+    //      subs x4, x4, #1
+    //      b.ne L... (re-enter)
+    let code = [
+        0x9100_0400u32, // add x0, x0, #1
+        0xF100_0442,    // subs x2, x2, #1
+        0x54FF_FFC1,    // b.ne -8
+        0xB900_0023,    // str w3, [x1]
+        0xD280_0142,    // mov x2, #10
+        0xF100_0484,    // subs x4, x4, #1
+        0x54FF_FF41,    // b.ne -24 (to L)
+        0xD400_0001,    // svc #0
+    ];
+    let run = |threshold: Option<u16>| {
+        let mut m = machine(&code, 1, threshold);
+        m.cpu.core.regs.x[0] = 0;
+        m.cpu.core.regs.x[1] = CODE;
+        m.cpu.core.regs.x[2] = 50;
+        m.cpu.core.regs.x[3] = 0x9100_0800; // add x0, x0, #2
+        m.cpu.core.regs.x[4] = 3;
+        let exit = m.cpu.run(1_000_000);
+        (exit, m.cpu.core.regs.x[0], m.cpu.core.icount)
+    };
+    let (ei, xi, ni) = run(None);
+    assert_eq!(ei, Exit::Svc(0));
+    assert_eq!(xi, 50 + 2 * 20, "the interpreter sees the patched add");
+    for threshold in [0, 2, 10] {
+        assert_eq!(run(Some(threshold)), (ei, xi, ni), "threshold {threshold}");
+    }
+}
