@@ -60,7 +60,13 @@ fn auto_runs_the_interpreter_where_kvm_cannot() {
     }
     let (vm, console) = boot(Accel::Auto);
     let mut vm = vm.expect("boot");
-    assert_eq!(vm.backend(), Backend::Interpreter);
+    // The translator where this host has one: auto's choice after KVM.
+    assert_eq!(
+        vm.backend(),
+        Backend::Interpreter {
+            translated: a64::jit::supported()
+        }
+    );
     assert!(vm.accel_notes().is_empty(), "{:?}", vm.accel_notes());
     let s = vm.run(10_000_000);
     assert_eq!(s.stop, Stop::PowerOff);
@@ -72,6 +78,9 @@ fn a_load_from_where_nothing_is_mapped_is_a_synchronous_external_abort_on_every_
     // The interpreter always; KVM too where this host runs it (tests/kvm-nested.sh boots the
     // same Image under KVM).
     let mut backends = vec![Accel::Interp];
+    if a64::jit::supported() {
+        backends.push(Accel::Translate);
+    }
     if kvm::usable().is_ok() {
         backends.push(Accel::Kvm);
     }
