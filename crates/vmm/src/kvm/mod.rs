@@ -123,7 +123,7 @@ mod tests {
         assert!("tcg"
             .parse::<Accel>()
             .unwrap_err()
-            .contains("auto, kvm or interp"));
+            .contains("auto, kvm, interp or translate"));
     }
 
     #[cfg(not(all(target_os = "linux", target_arch = "aarch64")))]
