@@ -584,7 +584,10 @@ impl Cpu {
                         ret::NONE => return (n - committed, None),
                         ret::BRANCH => return (n - committed, Some(Flow::Branch)),
                         ret::END => return (n - committed + 1, Some(Flow::End)),
-                        _ => return (n - committed, Some(Flow::Decode)),
+                        r => {
+                            debug_assert_eq!(r, ret::DECODE);
+                            return (n - committed, Some(Flow::Decode));
+                        }
                     }
                 }
             }
