@@ -39,7 +39,9 @@ fn straight(rng: &mut Rng) -> u32 {
     let (d, n, m) = (r(rng), r(rng), r(rng));
     let sf = (rng.below(2) as u32) << 31;
     let imm12 = rng.below(4096) as u32;
-    match rng.below(14) {
+    let sh = rng.below(3) as u32;
+    let amount = rng.below(if sf != 0 { 64 } else { 32 }) as u32;
+    match rng.below(20) {
         // ADD/SUB (immediate), with and without flags, shifted or not.
         0 => sf | 0x1100_0000 | (rng.below(2) as u32) << 22 | imm12 << 10 | n << 5 | d,
         1 => sf | 0x5100_0000 | imm12 << 10 | n << 5 | d,
@@ -79,6 +81,54 @@ fn straight(rng: &mut Rng) -> u32 {
                 | (rng.below(16) as u32) << 15
                 | m << 10
                 | 20 << 5
+                | d
+        }
+        // ADD/SUB/ADDS/SUBS (shifted register), any shift.
+        14 => {
+            sf | 0x0B00_0000
+                | (rng.below(4) as u32) << 29
+                | sh << 22
+                | m << 16
+                | amount << 10
+                | n << 5
+                | d
+        }
+        // AND/ORR/EOR/ANDS and the inverted forms (shifted register), any shift.
+        15 => {
+            sf | 0x0A00_0000
+                | (rng.below(4) as u32) << 29
+                | (rng.below(4) as u32) << 22
+                | (rng.below(2) as u32) << 21
+                | m << 16
+                | amount << 10
+                | n << 5
+                | d
+        }
+        // UBFM (LSL/LSR/UBFX...).
+        16 => {
+            let (immr, imms) = (rng.below(64) as u32, rng.below(64) as u32);
+            if sf != 0 {
+                0xD340_0000 | immr << 16 | imms << 10 | n << 5 | d
+            } else {
+                0x5300_0000 | (immr & 31) << 16 | (imms & 31) << 10 | n << 5 | d
+            }
+        }
+        // CSEL/CSINC/CSINV/CSNEG.
+        17 => {
+            sf | 0x1A80_0000
+                | (rng.below(2) as u32) << 30
+                | m << 16
+                | (rng.below(16) as u32) << 12
+                | (rng.below(2) as u32) << 10
+                | n << 5
+                | d
+        }
+        // ADR/ADRP.
+        18 => {
+            (rng.below(2) as u32) << 31
+                | (rng.below(4) as u32) << 29
+                | 0x1000_0000
+                | (rng.below(1 << 19) as u32) << 5
                 | d
         }
         // Keep x21 a small index.
@@ -146,6 +196,19 @@ fn program(rng: &mut Rng, len: usize) -> Vec<u32> {
                     p.push(straight(rng));
                 }
             }
+            // A push and a pop through x23 (pre- and post-index, single or pair).
+            5 => {
+                let (a, b) = (r(rng), r(rng));
+                if rng.below(2) == 0 {
+                    p.push(0xF81F_0EE0 | a); // str xa, [x23, #-16]!
+                    p.push(straight(rng));
+                    p.push(0xF841_06E0 | b); // ldr xb, [x23], #16
+                } else {
+                    p.push(0xA9BF_02E0 | b << 10 | a); // stp xa, xb, [x23, #-16]!
+                    p.push(straight(rng));
+                    p.push(0xA8C1_02E0 | a << 10 | b); // ldp xb, xa, [x23], #16
+                }
+            }
             // A call to the next word and a return: bl +8; b +8; ret.
             4 => {
                 p.push(0x9400_0002); // bl .+8
@@ -195,6 +258,7 @@ fn machine(code: &[u32], seed: u64, threshold: Option<u16>) -> Machine {
     cpu.core.regs.x[20] = DATA;
     cpu.core.regs.x[21] = rng.below(16);
     cpu.core.regs.x[22] = 0x10; // unmapped
+    cpu.core.regs.x[23] = DATA + 0x4000; // a stack for the pushes and pops
     cpu.core.regs.x[usize::from(a64::state::SP)] = DATA + 0x8000;
     cpu.set_pc(CODE);
     assert!(cpu.set_translation(threshold), "this host translates");

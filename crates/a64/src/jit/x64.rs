@@ -24,7 +24,7 @@ use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use super::{ret, Frame, MAX_OPS, SLOTS};
 use crate::cache::{CodePage, BLANK};
 use crate::cpu::Core;
-use crate::decode::{Flow, Op};
+use crate::decode::{Flow, Handler, Op};
 use crate::exec::fused::{self, Fusion};
 use crate::mem::HostPtr;
 use crate::state::{Regs, COND_TABLE, SP};
@@ -37,30 +37,49 @@ const REGION_BYTES: usize = 32 << 20;
 #[derive(Debug)]
 pub(crate) struct Full;
 
-/// Executable memory for one PE's TBs, filled front to back. Mapped read+execute; the
-/// pages a new TB goes to are made writable only while it is copied in (never writable and
-/// executable at once), so a translation costs two small `mprotect`s, not a remap of the
-/// region.
+/// Executable memory for one PE's TBs, filled front to back. One memory object mapped
+/// twice: read+execute where TBs run, read+write where they are written, so no page is ever
+/// writable and executable at once and adding a TB costs no system call. Where a memory file
+/// cannot be made (`memfd_create` refused), one read+execute mapping whose pages are made
+/// writable only while a TB is copied in (two small `mprotect`s per TB).
 #[derive(Debug)]
 pub(crate) struct Region {
-    /// Start of the mapping.
-    base: *mut u8,
+    /// Where TBs run.
+    exec: *mut u8,
+    /// The same memory, writable; null when the `mprotect` fallback is in use.
+    write: *mut u8,
     /// Bytes in use.
     used: usize,
 }
 
 impl Drop for Region {
     fn drop(&mut self) {
-        // SAFETY: `base` is the mapping of REGION_BYTES made in `new`, unmapped once here;
-        // no TB of it can run again (the Jit owning it is being dropped).
+        // SAFETY: `exec` (and `write`, when not null) are mappings of REGION_BYTES made in
+        // `new`, unmapped once here; no TB can run again (the Jit owning them is dropped).
         unsafe {
-            libc::munmap(self.base.cast(), REGION_BYTES);
+            libc::munmap(self.exec.cast(), REGION_BYTES);
+            if !self.write.is_null() {
+                libc::munmap(self.write.cast(), REGION_BYTES);
+            }
         }
     }
 }
 
 /// Host page size (mprotect granularity).
 const HOST_PAGE: usize = 4096;
+
+/// Maps `len` bytes of `fd` (or anonymous memory when `fd` is -1) with `prot`.
+fn map(fd: i32, prot: i32) -> Option<*mut u8> {
+    let flags = if fd < 0 {
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE
+    } else {
+        libc::MAP_SHARED
+    };
+    // SAFETY: a new mapping at an address the kernel picks, of a memory file only this
+    // Region maps (or anonymous memory): it aliases nothing Rust references.
+    let p = unsafe { libc::mmap(std::ptr::null_mut(), REGION_BYTES, prot, flags, fd, 0) };
+    (p != libc::MAP_FAILED).then_some(p.cast())
+}
 
 /// One emitted TB.
 #[derive(Debug)]
@@ -82,10 +101,29 @@ pub(crate) enum Kind {
     AddImm { sf: bool },
     /// ADDS/SUBS (immediate), CMP/CMN.
     AddsImm { sf: bool },
-    /// Zero-extending integer load of `n` bytes, offset immediate or register (LSL).
-    Ld { n: u8, reg: bool },
-    /// Integer store of `n` bytes, offset immediate or register (LSL).
-    St { n: u8, reg: bool },
+    /// Integer load (zero-extending) or store of `n` bytes, or a pair of them.
+    Mem {
+        n: u8,
+        mode: Mode,
+        load: bool,
+        pair: bool,
+    },
+    /// AND/ORR/EOR/ANDS and their inverted forms (shifted register).
+    LogicSh { sf: bool, s: bool },
+    /// ADD/SUB/ADDS/SUBS (shifted register).
+    AddSubSh { sf: bool, sub: bool, s: bool },
+    /// AND/ORR/EOR/ANDS (immediate), `opc` as encoded.
+    LogicImm { sf: bool, opc: u8 },
+    /// MOVZ/MOVN (the op holds the value).
+    MovConst,
+    /// MOVK.
+    Movk { sf: bool },
+    /// ADR/ADRP.
+    Adr { page: bool },
+    /// UBFM (LSL/LSR/UBFX/UXTB/UXTH).
+    Ubfm { sf: bool },
+    /// CSEL/CSINC/CSINV/CSNEG.
+    Csel { sf: bool, inv: bool, inc: bool },
     /// B (not to itself).
     B,
     /// BL.
@@ -104,6 +142,19 @@ pub(crate) enum Kind {
     CmpReg { sf: bool, sub: bool },
     /// Fused zero-extending load; CBZ/CBNZ.
     LdCbz { n: u8, reg: bool },
+}
+
+/// Addressing of a load or store (as the interpreter's modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Xn + imm.
+    Off,
+    /// Xn + imm, written back before the access.
+    Pre,
+    /// Xn, then Xn + imm written back.
+    Post,
+    /// Xn + (Xm << aux).
+    RegLsl,
 }
 
 /// One op of a planned TB.
@@ -167,6 +218,7 @@ fn classify(host: HostPtr, slot: usize) -> (Op, Kind) {
             n: 1 << (w0 >> 30),
             reg: w0 & 0x3FC0_0000 != 0x3940_0000,
         },
+        Fusion::None if std::ptr::fn_addr_eq(op.h, crate::exec::undefined as Handler) => Kind::Call,
         Fusion::None => single(w0, &op),
     };
     (op, kind)
@@ -205,18 +257,83 @@ fn single(w: u32, op: &Op) -> Kind {
             nz: (w >> 24) & 1 == 1,
         };
     }
-    // Integer LDR/STR: unsigned offset, unscaled offset, or register offset with LSL.
+    // Integer LDR/STR: unsigned offset, unscaled offset, register offset with LSL,
+    // pre- and post-index.
     let n = 1u8 << (w >> 30);
     let opc = (w >> 22) & 3;
-    let unsigned = w & 0x3F00_0000 == 0x3900_0000;
-    let unscaled = w & 0x3F20_0C00 == 0x3800_0000;
-    let register = w & 0x3F20_0C00 == 0x3820_0800 && (w >> 13) & 7 == 3;
-    if unsigned || unscaled || register {
-        let reg = register;
+    let mode = if w & 0x3F00_0000 == 0x3900_0000 || w & 0x3F20_0C00 == 0x3800_0000 {
+        Some(Mode::Off)
+    } else if w & 0x3F20_0C00 == 0x3820_0800 && (w >> 13) & 7 == 3 {
+        Some(Mode::RegLsl)
+    } else if w & 0x3F20_0C00 == 0x3800_0C00 {
+        Some(Mode::Pre)
+    } else if w & 0x3F20_0C00 == 0x3800_0400 {
+        Some(Mode::Post)
+    } else {
+        None
+    };
+    if let Some(mode) = mode {
         return match opc {
-            0 => Kind::St { n, reg },
-            1 => Kind::Ld { n, reg },
+            0 | 1 => Kind::Mem {
+                n,
+                mode,
+                load: opc == 1,
+                pair: false,
+            },
             _ => Kind::Call,
+        };
+    }
+    // LDP/STP (integer, 32 or 64 bits, zero-extending): offset, pre- and post-index.
+    if w & 0x3E00_0000 == 0x2800_0000 && (w >> 30) != 1 && (w >> 30) != 3 {
+        let mode = match (w >> 23) & 3 {
+            1 => Mode::Post,
+            3 => Mode::Pre,
+            _ => Mode::Off,
+        };
+        return Kind::Mem {
+            n: if w >> 31 == 1 { 8 } else { 4 },
+            mode,
+            load: (w >> 22) & 1 == 1,
+            pair: true,
+        };
+    }
+    if w & 0x1F00_0000 == 0x0A00_0000 {
+        return Kind::LogicSh {
+            sf,
+            s: (w >> 29) & 3 == 3,
+        };
+    }
+    if w & 0x1F20_0000 == 0x0B00_0000 {
+        return Kind::AddSubSh {
+            sf,
+            sub: (w >> 30) & 1 == 1,
+            s: (w >> 29) & 1 == 1,
+        };
+    }
+    if w & 0x1F80_0000 == 0x1200_0000 {
+        return Kind::LogicImm {
+            sf,
+            opc: ((w >> 29) & 3) as u8,
+        };
+    }
+    if w & 0x1F80_0000 == 0x1280_0000 {
+        return match (w >> 29) & 3 {
+            0 | 2 => Kind::MovConst,
+            3 => Kind::Movk { sf },
+            _ => Kind::Call,
+        };
+    }
+    if w & 0x1F00_0000 == 0x1000_0000 {
+        return Kind::Adr { page: w >> 31 == 1 };
+    }
+    if w & 0x7F80_0000 == 0x5300_0000 {
+        return Kind::Ubfm { sf };
+    }
+    if w & 0x3FE0_0800 == 0x1A80_0000 {
+        return Kind::Csel {
+            sf,
+            inv: (w >> 30) & 1 == 1,
+            inc: (w >> 10) & 1 == 1,
         };
     }
     Kind::Call
@@ -237,7 +354,7 @@ pub(crate) fn plan(host: HostPtr, page: &CodePage, entry: usize) -> Plan {
     let mut ops = Vec::new();
     let mut s = entry;
     while ops.len() < MAX_OPS && s < SLOTS {
-        let blank = page[s].h as usize == BLANK.h as usize;
+        let blank = std::ptr::fn_addr_eq(page[s].h, BLANK.h);
         if blank && !ops.is_empty() {
             // Code that never ran stays out (the interpreter decodes it when it first runs;
             // a later translation can take it in). Only the entry may be undecoded.
@@ -305,23 +422,33 @@ fn xo(r: u8) -> i32 {
 impl Region {
     /// A fresh region.
     pub fn new() -> std::io::Result<Self> {
-        // SAFETY: an anonymous private mapping at an address the kernel picks; it aliases
-        // nothing.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                REGION_BYTES,
-                libc::PROT_READ | libc::PROT_EXEC,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error());
+        // SAFETY: memfd_create with a NUL-terminated name; the descriptor is closed below
+        // once mapped (the mappings keep the memory).
+        let fd = unsafe { libc::memfd_create(c"heapsoc-translations".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd >= 0 {
+            // SAFETY: `fd` is the memory file just made.
+            let sized = unsafe { libc::ftruncate(fd, REGION_BYTES as libc::off_t) } == 0;
+            let both = sized
+                .then(|| {
+                    map(fd, libc::PROT_READ | libc::PROT_EXEC)
+                        .zip(map(fd, libc::PROT_READ | libc::PROT_WRITE))
+                })
+                .flatten();
+            // SAFETY: `fd` is ours and used no more.
+            unsafe { libc::close(fd) };
+            if let Some((exec, write)) = both {
+                return Ok(Self {
+                    exec,
+                    write,
+                    used: 0,
+                });
+            }
         }
+        let exec =
+            map(-1, libc::PROT_READ | libc::PROT_EXEC).ok_or_else(std::io::Error::last_os_error)?;
         Ok(Self {
-            base: p.cast(),
+            exec,
+            write: std::ptr::null_mut(),
             used: 0,
         })
     }
@@ -334,7 +461,7 @@ impl Region {
     /// Generates and installs the code of `plan`, whose ops are `ops` (same order, at
     /// stable addresses), for `el`.
     pub fn emit(&mut self, plan: &Plan, ops: &[Op], el: u8) -> Result<Emitted, Full> {
-        let start = self.base as usize + self.used;
+        let start = self.exec as usize + self.used;
         let mut e = Emitter::new(start, plan, el);
         e.body(plan, ops);
         let native = e.native;
@@ -342,19 +469,35 @@ impl Region {
         if self.used + bytes.len() > REGION_BYTES {
             return Err(Full);
         }
-        let from = self.used & !(HOST_PAGE - 1);
-        let to = (self.used + bytes.len()).next_multiple_of(HOST_PAGE);
-        // SAFETY: `[from, to)` lies inside the mapping (to <= REGION_BYTES, both page
-        // multiples); no TB runs while this PE translates, so its pages may be writable and
-        // not executable for the copy; the bytes go to `[used, used + len)`, inside it.
-        unsafe {
-            let page = self.base.add(from);
-            if libc::mprotect(page.cast(), to - from, libc::PROT_READ | libc::PROT_WRITE) != 0 {
-                return Err(Full);
+        if !self.write.is_null() {
+            // SAFETY: `[used, used + len)` lies inside the writable view (checked above),
+            // which no Rust reference covers.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    bytes.as_ptr(),
+                    self.write.add(self.used),
+                    bytes.len(),
+                );
             }
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.base.add(self.used), bytes.len());
-            if libc::mprotect(page.cast(), to - from, libc::PROT_READ | libc::PROT_EXEC) != 0 {
-                return Err(Full);
+        } else {
+            let from = self.used & !(HOST_PAGE - 1);
+            let to = (self.used + bytes.len()).next_multiple_of(HOST_PAGE);
+            // SAFETY: `[from, to)` lies inside the mapping (to <= REGION_BYTES, both page
+            // multiples); no TB runs while this PE translates, so its pages may be writable
+            // and not executable for the copy; the bytes go to `[used, used + len)`.
+            unsafe {
+                let page = self.exec.add(from);
+                if libc::mprotect(page.cast(), to - from, libc::PROT_READ | libc::PROT_WRITE) != 0 {
+                    return Err(Full);
+                }
+                std::ptr::copy_nonoverlapping(
+                    bytes.as_ptr(),
+                    self.exec.add(self.used),
+                    bytes.len(),
+                );
+                if libc::mprotect(page.cast(), to - from, libc::PROT_READ | libc::PROT_EXEC) != 0 {
+                    return Err(Full);
+                }
             }
         }
         let code = start as *const u8;
@@ -786,25 +929,123 @@ impl Emitter {
                 self.add_carry(sf, op.aux & 1 == 1, op.rd);
                 self.ok(s + 1, true);
             }
-            Kind::Ld { n, reg } => {
-                let slow = self.slow(i);
-                self.address(&op, reg, slow);
-                self.tlb(AccessKind::Read, n, slow);
-                self.load(n, op.rd);
+            Kind::Mem {
+                n,
+                mode,
+                load,
+                pair,
+            } => {
+                self.mem(i, &op, n, mode, load, pair);
                 self.ok(s + 1, true);
             }
-            Kind::St { n, reg } => {
-                let slow = self.slow(i);
-                self.address(&op, reg, slow);
-                self.tlb(AccessKind::Write, n, slow);
-                let v = xo(op.rd);
-                dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + v]);
-                match n {
-                    1 => dynasm!(self.a ; .arch x64 ; mov [rax], cl),
-                    2 => dynasm!(self.a ; .arch x64 ; mov [rax], cx),
-                    4 => dynasm!(self.a ; .arch x64 ; mov [rax], ecx),
-                    _ => dynasm!(self.a ; .arch x64 ; mov [rax], rcx),
+            Kind::LogicSh { sf, s: flags } => {
+                self.shifted_rm(&op, sf, op.aux & 3, (op.aux >> 8) & 63);
+                if op.aux & (1 << 18) != 0 {
+                    dynasm!(self.a ; .arch x64 ; not rcx);
                 }
+                let n = xo(op.rn);
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
+                self.logic(sf, (op.aux >> 16) & 3, flags, op.rd);
+                self.ok(s + 1, true);
+            }
+            Kind::AddSubSh { sf, sub, s: flags } => {
+                self.shifted_rm(&op, sf, op.aux & 3, op.aux >> 8);
+                let n = xo(op.rn);
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
+                if flags {
+                    if sub {
+                        dynasm!(self.a ; .arch x64 ; not rcx);
+                    }
+                    self.add_carry(sf, sub, op.rd);
+                } else {
+                    let d = xo(op.rd);
+                    match (sf, sub) {
+                        (true, false) => dynasm!(self.a ; .arch x64 ; add rax, rcx),
+                        (true, true) => dynasm!(self.a ; .arch x64 ; sub rax, rcx),
+                        (false, false) => dynasm!(self.a ; .arch x64 ; add eax, ecx),
+                        (false, true) => dynasm!(self.a ; .arch x64 ; sub eax, ecx),
+                    }
+                    dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
+                }
+                self.ok(s + 1, true);
+            }
+            Kind::LogicImm { sf, opc } => {
+                let (n, imm) = (xo(op.rn), op.imm as i64);
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, QWORD imm);
+                // AND (immediate) keeps the register's width as the interpreter does (its
+                // 32-bit immediate clears the upper half anyway).
+                self.logic(sf || opc == 0, u32::from(opc), opc == 3, op.rd);
+                self.ok(s + 1, true);
+            }
+            Kind::MovConst => {
+                let (d, imm) = (xo(op.rd), op.imm as i64);
+                dynasm!(self.a ; .arch x64 ; mov rax, QWORD imm ; mov [rbx + d], rax);
+                self.ok(s + 1, true);
+            }
+            Kind::Movk { sf } => {
+                let sh = op.aux & 63;
+                let d = xo(op.rd);
+                let keep = !(0xffffu64 << sh) as i64;
+                let set = (op.imm << sh) as i64;
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, [rbx + d]
+                    ; mov rcx, QWORD keep
+                    ; and rax, rcx
+                    ; mov rcx, QWORD set
+                    ; or rax, rcx
+                );
+                if !sf {
+                    dynasm!(self.a ; .arch x64 ; mov eax, eax);
+                }
+                dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
+                self.ok(s + 1, true);
+            }
+            Kind::Adr { page } => {
+                let d = xo(op.rd);
+                let base = if page { 0 } else { (s * 4) as i64 };
+                let off = base.wrapping_add(op.imm as i64);
+                dynasm!(self.a ; .arch x64 ; mov rax, r15 ; mov rcx, QWORD off ; add rax, rcx ; mov [rbx + d], rax);
+                self.ok(s + 1, true);
+            }
+            Kind::Ubfm { sf } => {
+                let (n, d, imm) = (xo(op.rn), xo(op.rd), op.imm as i64);
+                let r = (op.aux & 63) as i8;
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
+                if sf {
+                    dynasm!(self.a ; .arch x64 ; ror rax, r);
+                } else {
+                    dynasm!(self.a ; .arch x64 ; ror eax, r ; mov eax, eax);
+                }
+                dynasm!(self.a ; .arch x64 ; mov rcx, QWORD imm ; and rax, rcx ; mov [rbx + d], rax);
+                self.ok(s + 1, true);
+            }
+            Kind::Csel { sf, inv, inc } => {
+                let (n, m, d) = (xo(op.rn), xo(op.rm), xo(op.rd));
+                let t = i32::from(COND_TABLE[(op.aux & 15) as usize]);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov r8, [rbx + m]
+                );
+                if inv {
+                    dynasm!(self.a ; .arch x64 ; not r8);
+                }
+                if inc {
+                    dynasm!(self.a ; .arch x64 ; add r8, 1);
+                }
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, [rbx + n]
+                    ; mov edx, [rbx + NZCV]
+                    ; shr edx, 28
+                    ; mov ecx, t
+                    ; bt ecx, edx
+                    ; cmovnc rax, r8
+                );
+                if !sf {
+                    dynasm!(self.a ; .arch x64 ; mov eax, eax);
+                }
+                dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
                 self.ok(s + 1, true);
             }
             Kind::B => self.branched(si + (op.imm as i64 >> 2), true),
@@ -888,6 +1129,138 @@ impl Emitter {
         }
     }
 
+    /// `rcx` = Xm shifted by `kind` (LSL, LSR, ASR, ROR) and `amount` at the op's width.
+    fn shifted_rm(&mut self, op: &Op, sf: bool, kind: u32, amount: u32) {
+        let m = xo(op.rm);
+        dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m]);
+        let a = amount as i8;
+        match (sf, kind & 3) {
+            (true, 0) => dynasm!(self.a ; .arch x64 ; shl rcx, a),
+            (true, 1) => dynasm!(self.a ; .arch x64 ; shr rcx, a),
+            (true, 2) => dynasm!(self.a ; .arch x64 ; sar rcx, a),
+            (true, _) => dynasm!(self.a ; .arch x64 ; ror rcx, a),
+            (false, 0) => dynasm!(self.a ; .arch x64 ; shl ecx, a),
+            (false, 1) => dynasm!(self.a ; .arch x64 ; shr ecx, a),
+            (false, 2) => dynasm!(self.a ; .arch x64 ; sar ecx, a),
+            (false, _) => dynasm!(self.a ; .arch x64 ; ror ecx, a),
+        }
+        if !sf {
+            dynasm!(self.a ; .arch x64 ; mov ecx, ecx);
+        }
+    }
+
+    /// `rax` op= `rcx` (`opc`: 0 and 3 AND, 1 ORR, 2 EOR) at the op's width into `rd`;
+    /// with `flags`, NZCV = N, Z of the result, C = V = 0 (the host's AND clears CF and OF).
+    fn logic(&mut self, sf: bool, opc: u32, flags: bool, rd: u8) {
+        match (sf, opc) {
+            (true, 1) => dynasm!(self.a ; .arch x64 ; or rax, rcx),
+            (true, 2) => dynasm!(self.a ; .arch x64 ; xor rax, rcx),
+            (true, _) => dynasm!(self.a ; .arch x64 ; and rax, rcx),
+            (false, 1) => dynasm!(self.a ; .arch x64 ; or eax, ecx),
+            (false, 2) => dynasm!(self.a ; .arch x64 ; xor eax, ecx),
+            (false, _) => dynasm!(self.a ; .arch x64 ; and eax, ecx),
+        }
+        let d = xo(rd);
+        dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
+        if flags {
+            self.flags();
+        }
+    }
+
+    /// A load or store (or pair) with the interpreter's order: the address; the access
+    /// (values to store read before the write-back); the write-back; the loaded registers.
+    /// Anything but a TLB hit inside one page, and SP misaligned as a base, takes the
+    /// handler.
+    fn mem(&mut self, i: usize, op: &Op, n: u8, mode: Mode, load: bool, pair: bool) {
+        let slow = self.slow(i);
+        let base = xo(op.rn);
+        if op.rn == SP {
+            dynasm!(self.a ; .arch x64 ; test BYTE [rbx + base], 15 ; jnz =>slow);
+        }
+        dynasm!(self.a ; .arch x64 ; mov rax, [rbx + base]);
+        match mode {
+            Mode::Off | Mode::Pre => self.add_imm_rax(op.imm),
+            Mode::Post => {}
+            Mode::RegLsl => {
+                let m = xo(op.rm);
+                let sh = (op.aux & 7) as i8;
+                dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m] ; shl rcx, sh ; add rax, rcx);
+            }
+        }
+        dynasm!(self.a ; .arch x64 ; mov r8, rax);
+        let kind = if load {
+            AccessKind::Read
+        } else {
+            AccessKind::Write
+        };
+        self.tlb(kind, if pair { 2 * n } else { n }, slow);
+        let (t1, t2) = (xo(op.rd), xo(op.ra));
+        let second = i32::from(n);
+        if load {
+            self.load_to(n, 0, Host::Rcx);
+            if pair {
+                self.load_to(n, second, Host::Rdx);
+            }
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + t1]);
+            if pair {
+                dynasm!(self.a ; .arch x64 ; mov rdx, [rbx + t2]);
+            }
+            self.store_from(n, 0, Host::Rcx);
+            if pair {
+                self.store_from(n, second, Host::Rdx);
+            }
+        }
+        match mode {
+            Mode::Pre => dynasm!(self.a ; .arch x64 ; mov [rbx + base], r8),
+            Mode::Post => {
+                self.add_imm_r8(op.imm);
+                dynasm!(self.a ; .arch x64 ; mov [rbx + base], r8);
+            }
+            _ => {}
+        }
+        if load {
+            dynasm!(self.a ; .arch x64 ; mov [rbx + t1], rcx);
+            if pair {
+                dynasm!(self.a ; .arch x64 ; mov [rbx + t2], rdx);
+            }
+        }
+    }
+
+    /// `r8 += imm` (64-bit wrapping); clobbers `rsi`.
+    fn add_imm_r8(&mut self, imm: u64) {
+        let i = imm as i64;
+        dynasm!(self.a ; .arch x64 ; mov rsi, QWORD i ; add r8, rsi);
+    }
+
+    /// A zero-extending load of `n` bytes at host `rax + off` into `to`.
+    fn load_to(&mut self, n: u8, off: i32, to: Host) {
+        match (n, to) {
+            (1, Host::Rcx) => dynasm!(self.a ; .arch x64 ; movzx ecx, BYTE [rax + off]),
+            (2, Host::Rcx) => dynasm!(self.a ; .arch x64 ; movzx ecx, WORD [rax + off]),
+            (4, Host::Rcx) => dynasm!(self.a ; .arch x64 ; mov ecx, DWORD [rax + off]),
+            (_, Host::Rcx) => dynasm!(self.a ; .arch x64 ; mov rcx, QWORD [rax + off]),
+            (1, Host::Rdx) => dynasm!(self.a ; .arch x64 ; movzx edx, BYTE [rax + off]),
+            (2, Host::Rdx) => dynasm!(self.a ; .arch x64 ; movzx edx, WORD [rax + off]),
+            (4, Host::Rdx) => dynasm!(self.a ; .arch x64 ; mov edx, DWORD [rax + off]),
+            (_, Host::Rdx) => dynasm!(self.a ; .arch x64 ; mov rdx, QWORD [rax + off]),
+        }
+    }
+
+    /// A store of the low `n` bytes of `from` at host `rax + off`.
+    fn store_from(&mut self, n: u8, off: i32, from: Host) {
+        match (n, from) {
+            (1, Host::Rcx) => dynasm!(self.a ; .arch x64 ; mov [rax + off], cl),
+            (2, Host::Rcx) => dynasm!(self.a ; .arch x64 ; mov [rax + off], cx),
+            (4, Host::Rcx) => dynasm!(self.a ; .arch x64 ; mov [rax + off], ecx),
+            (_, Host::Rcx) => dynasm!(self.a ; .arch x64 ; mov [rax + off], rcx),
+            (1, Host::Rdx) => dynasm!(self.a ; .arch x64 ; mov [rax + off], dl),
+            (2, Host::Rdx) => dynasm!(self.a ; .arch x64 ; mov [rax + off], dx),
+            (4, Host::Rdx) => dynasm!(self.a ; .arch x64 ; mov [rax + off], edx),
+            (_, Host::Rdx) => dynasm!(self.a ; .arch x64 ; mov [rax + off], rdx),
+        }
+    }
+
     /// Jumps to `not_taken` unless (register `r` is zero) != `nz`.
     fn test_zero(&mut self, r: u8, sf: bool, nz: bool, not_taken: DynamicLabel) {
         let r = xo(r);
@@ -928,6 +1301,13 @@ impl Emitter {
         dynasm!(self.a ; .arch x64 ; =>nt);
         self.branched(not_taken, true);
     }
+}
+
+/// A host register the memory helpers load into or store from.
+#[derive(Clone, Copy)]
+enum Host {
+    Rcx,
+    Rdx,
 }
 
 /// The signed 19-bit word offset in bits 31..13 of `v` (the fused ops keep it there after
