@@ -255,7 +255,7 @@ pub const MAX_CODE_PAGES: usize = 8192;
 pub const UNDEF_WORDS: usize = 256;
 
 /// Most instructions one block runs before rechecking interrupts and budget.
-const MAX_BLOCK: u64 = 4096;
+pub(crate) const MAX_BLOCK: u64 = 4096;
 
 impl Cpu {
     /// A CPU in the reset state (EL1h, DAIF masked, MMU off, PC 0).
@@ -488,7 +488,8 @@ impl Cpu {
             if self.jit.is_some() {
                 self.translate_hot(idx, host);
             }
-            let (n, flow) = self.run_block(idx, host, limit);
+            // A TB may chain into other pages' blocks: the page the block ended in comes back.
+            let (n, flow, idx, host) = self.run_block(idx, host, limit, end);
             self.core.icount += n;
             if let Some((buf, pos)) = &mut self.trace {
                 if flow != Some(Flow::Decode) {
@@ -540,14 +541,25 @@ impl Cpu {
     /// the number of instructions retired and not yet added to `icount`, and the flow that
     /// stopped the block. Translated blocks run where they start (at the block's start and
     /// at in-page branch targets) and do exactly what this loop would.
+    ///
+    /// A TB may also go on to the blocks after its own (see [`crate::jit`]'s `chain`),
+    /// doing between them what [`Cpu::run`] does: the page index and guest page the last
+    /// block ran in are returned too. `end` is the run's instruction count limit.
     #[inline(never)]
-    fn run_block(&mut self, idx: u32, host: HostPtr, limit: u64) -> (u64, Option<Flow>) {
-        let Some(page) = self.cache.page(idx) else {
-            return (0, None);
+    fn run_block(
+        &mut self,
+        mut idx: u32,
+        mut host: HostPtr,
+        mut limit: u64,
+        end: u64,
+    ) -> (u64, Option<Flow>, u32, HostPtr) {
+        let Some(mut page) = self.cache.page(idx) else {
+            return (0, None, idx, host);
         };
         let c = &mut self.core;
         let mut jit = self.jit.as_mut();
-        let page_va = c.regs.pc & PAGE_MASK;
+        let chain = u64::from(self.trace.is_none());
+        let mut page_va = c.regs.pc & PAGE_MASK;
         let mut slot = ((c.regs.pc >> 2) as usize) & (OPS_PER_PAGE - 1);
         let mut n = 0u64;
         // Instructions already added to `icount` (at taken branches, so that
@@ -568,25 +580,45 @@ impl Cpu {
                         limit,
                         page_va,
                         slot: slot as u64,
+                        end,
+                        chain,
+                        idx: u64::from(idx),
+                        host: host.0 as usize,
+                        jit: std::ptr::from_mut(j),
+                        chained: 0,
                     };
                     // SAFETY: `code` is a live TB of this page for the current EL (tb_at),
                     // `page_va` is the page's VA, and `n < limit` here (at the block's
-                    // start `limit >= 1`; after a branch or a TB it was checked).
+                    // start `limit >= 1`; after a branch or a TB it was checked). `f.jit`
+                    // is `j`, not used again until the TB returns.
                     let r = unsafe { crate::jit::enter(code, c, &mut f) };
+                    j.stats.entries += f.chained;
                     n = f.n;
                     committed = f.committed;
+                    // The TB may have chained on (to a block of this page or another):
+                    // continue with its last block's page and budget.
+                    limit = f.limit;
+                    page_va = f.page_va;
+                    if f.idx != u64::from(idx) {
+                        idx = f.idx as u32;
+                        host = HostPtr(f.host as *mut u8);
+                        page = match self.cache.page(idx) {
+                            Some(p) => p,
+                            None => return (n - committed, None, idx, host),
+                        };
+                    }
                     match r {
                         ret::CONTINUE => {
                             slot = (f.slot as usize) & (OPS_PER_PAGE - 1);
                             stop = (slot + (limit - n) as usize).min(OPS_PER_PAGE);
                             continue;
                         }
-                        ret::NONE => return (n - committed, None),
-                        ret::BRANCH => return (n - committed, Some(Flow::Branch)),
-                        ret::END => return (n - committed + 1, Some(Flow::End)),
+                        ret::NONE => return (n - committed, None, idx, host),
+                        ret::BRANCH => return (n - committed, Some(Flow::Branch), idx, host),
+                        ret::END => return (n - committed + 1, Some(Flow::End), idx, host),
                         r => {
                             debug_assert_eq!(r, ret::DECODE);
-                            return (n - committed, Some(Flow::Decode));
+                            return (n - committed, Some(Flow::Decode), idx, host);
                         }
                     }
                 }
@@ -600,7 +632,7 @@ impl Cpu {
                 n += 1;
                 slot += 1;
                 if slot >= stop {
-                    return (n - committed, None);
+                    return (n - committed, None, idx, host);
                 }
                 continue;
             }
@@ -608,7 +640,7 @@ impl Cpu {
                 n += 1;
                 let pc = c.regs.pc;
                 if pc & PAGE_MASK != page_va || pc & 3 != 0 || c.attention || n >= limit {
-                    return (n - committed, Some(Flow::Branch));
+                    return (n - committed, Some(Flow::Branch), idx, host);
                 }
                 c.icount += n - committed;
                 committed = n;
@@ -627,7 +659,12 @@ impl Cpu {
             // End (the instruction completed or took an exception) or Decode
             // (nothing ran).
             let flow = r.err();
-            return (n - committed + u64::from(flow == Some(Flow::End)), flow);
+            return (
+                n - committed + u64::from(flow == Some(Flow::End)),
+                flow,
+                idx,
+                host,
+            );
         }
     }
 

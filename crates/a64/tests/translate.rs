@@ -143,7 +143,8 @@ fn program(rng: &mut Rng, len: usize) -> Vec<u32> {
         match rng.below(10) {
             // A counted loop: mov x9, #k; body; subs x9, x9, #1; b.ne body.
             0 => {
-                let k = 1 + rng.below(20) as u32;
+                let most = if rng.below(8) == 0 { 2000 } else { 20 };
+                let k = 1 + rng.below(most) as u32;
                 p.push(0xD280_0009 | k << 5);
                 let top = p.len();
                 for _ in 0..1 + rng.below(6) {
@@ -286,11 +287,14 @@ fn compare(code: &[u32], seed: u64, threshold: u16) -> (u64, a64::JitStats) {
     let mut rng = Rng(seed ^ 0x5555);
     let mut runs = 0u64;
     loop {
-        let budget = match rng.below(4) {
+        // Small budgets end blocks anywhere; large ones let blocks run to the loop's own
+        // limit (4096), after which the next block starts inside the same run.
+        let budget = match rng.below(5) {
             0 => 1,
             1 => 1 + rng.below(8),
             2 => 1 + rng.below(100),
-            _ => 1 + rng.below(5000),
+            3 => 1 + rng.below(5000),
+            _ => 1 + rng.below(100_000),
         };
         let (ei, et) = (i.cpu.run(budget), t.cpu.run(budget));
         runs += 1;

@@ -22,6 +22,12 @@
 //! handler's path on anything but the common case (a TLB miss, SP misaligned), so faults,
 //! MMIO and page-crossing accesses are the interpreter's, with the PC of the op.
 //!
+//! When a TB's block ends at a branch or at its budget, the TB does what the interpreter's
+//! loop does between blocks (`chain`: the block's count into `icount`, then the checks for a
+//! pending exit, attention, the run's limit, an IRQ to take, PSTATE.IL, and the fetch TLB)
+//! and, when the next block would start at once and a TB starts it, jumps into that TB
+//! without returning: the same boundaries, one call instead of a return through the loop.
+//!
 //! A slot the interpreter has not decoded yet ends its block with [`Flow::Decode`] when
 //! reached; a TB holding such an op checks the slot each time it reaches the op and ends the
 //! same way, so block boundaries do not depend on whether code was translated.
@@ -72,6 +78,18 @@ pub(crate) struct Frame {
     pub page_va: u64,
     /// Out: the slot to continue at ([`ret::CONTINUE`]).
     pub slot: u64,
+    /// The run's instruction count limit (`Cpu::run`'s `end`), for chaining.
+    pub end: u64,
+    /// Whether a TB may go on to the next block itself (not while tracing PCs).
+    pub chain: u64,
+    /// Decoded-code page index of the page being executed (changes when a TB chains).
+    pub idx: u64,
+    /// Host address of that guest page.
+    pub host: usize,
+    /// The translator (for the chain helper).
+    pub jit: *mut Jit,
+    /// TB runs entered by chaining.
+    pub chained: u64,
 }
 
 /// Translation state of one decoded page.
@@ -100,6 +118,8 @@ impl JitPage {
 pub(crate) struct Tb {
     /// Host code entry (null once dropped).
     pub code: *const u8,
+    /// Entry from another TB chaining to it (registers saved, frame set up).
+    pub chain_entry: *const u8,
     /// The ops its code calls or was generated from: never read, kept alive because the
     /// code holds their addresses.
     #[allow(dead_code)]
@@ -301,6 +321,7 @@ impl Jit {
             self.stats.code_in_use += out.bytes as u64;
             self.tbs.push(Tb {
                 code: out.code,
+                chain_entry: out.chain_entry,
                 ops,
                 entry: slot as u16,
                 first: plan.first as u16,
@@ -318,6 +339,57 @@ impl Jit {
             let _ = (host, page, el);
         }
     }
+}
+
+/// Between two blocks, without returning to the interpreter's loop: called by a TB whose
+/// block ended (a branch or the budget), with `f.n` and `f.committed` that block's and
+/// `icount` otherwise current. Does what `Cpu::run` does between blocks: adds the block's
+/// uncommitted instructions to `icount`, then, when the next block would start at once (no
+/// exit pending, no attention, the run's limit not reached, no IRQ to take, PSTATE.IL
+/// clear, the PC's page in the fetch TLB) and a TB starts there for this EL, sets up `f` for
+/// that block and returns the TB's chain entry. Otherwise returns null and the TB returns
+/// with nothing left to add (`f.n == f.committed`), so the loop does the rest as always.
+#[cfg(target_arch = "x86_64")]
+extern "sysv64" fn chain(c: &mut crate::cpu::Core, f: &mut Frame) -> *const u8 {
+    use crate::tlb::{slot, table, AccessKind, PAGE_MASK};
+    c.icount += f.n - f.committed;
+    f.n = 0;
+    f.committed = 0;
+    if f.chain == 0
+        || c.exit.is_some()
+        || c.attention
+        || c.icount >= f.end
+        || (c.irq_pending() && !c.user_mode)
+        || c.regs.pstate.il
+    {
+        return std::ptr::null();
+    }
+    let pc = c.regs.pc;
+    let el = c.regs.pstate.el;
+    let e = &c.tlb.t[table(el, AccessKind::Fetch)][slot(pc)];
+    if e.tag != pc & PAGE_MASK || pc & 3 != 0 {
+        return std::ptr::null();
+    }
+    let (idx, host) = (e.code, e.host);
+    // SAFETY: `f.jit` is the running PE's translator, set by `Cpu::run_block` from its
+    // `&mut Jit`, which it does not use until the TB returns.
+    let j = unsafe { &mut *f.jit };
+    let Some(tb) = j.tb_at(idx, ((pc >> 2) as usize) & (SLOTS - 1), el) else {
+        return std::ptr::null();
+    };
+    let code = tb.chain_entry;
+    f.limit = (f.end - c.icount).min(crate::cpu::MAX_BLOCK);
+    f.page_va = pc & PAGE_MASK;
+    f.idx = u64::from(idx);
+    f.host = host.0 as usize;
+    f.chained += 1;
+    code
+}
+
+/// The chain helper's address, for the code generator.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn chain_helper() -> usize {
+    chain as *const () as usize
 }
 
 /// Runs TB host code.

@@ -9,9 +9,10 @@
 //! Host registers inside a TB (System V, all callee-saved, restored on return):
 //! `rbx` the [`Core`], `r12` ops retired in the block (`n`), `r13` ops committed (`n` at
 //! the last in-page branch), `r14` the block's limit, `r15` the VA of the page, `rbp`
-//! instructions retired but not yet added to `Core::icount` (commits and the extra
-//! instructions of fused ops collect there and reach memory before anything can read it: a
-//! called handler, or the TB's return); the [`Frame`] pointer is at `[rsp]`. Guest
+//! the extra instructions fused ops retired. A commit is only `r13 = r12`: `Core::icount`
+//! is brought up to date (by `r13` minus its value at the last update, kept at `[rsp + 8]`,
+//! plus `rbp`) where something can read it, before a called handler and when the TB
+//! returns or chains. The [`Frame`] pointer is at `[rsp]`. Guest
 //! registers stay in `Core::regs` (every op reads and writes them in memory), so a called
 //! handler sees exactly the state it would in the interpreter.
 
@@ -86,6 +87,8 @@ fn map(fd: i32, prot: i32) -> Option<*mut u8> {
 pub(crate) struct Emitted {
     /// Entry.
     pub code: *const u8,
+    /// Entry from a TB chaining to this one (see `super::chain`).
+    pub chain_entry: *const u8,
     /// Code bytes.
     pub bytes: usize,
     /// Ops with generated code.
@@ -465,6 +468,11 @@ impl Region {
         let mut e = Emitter::new(start, plan, el);
         e.body(plan, ops);
         let native = e.native;
+        let chain_at =
+            e.a.labels()
+                .resolve_dynamic(e.chain_entry)
+                .map_err(|_| Full)?
+                .0;
         let bytes = e.a.finalize().map_err(|_| Full)?;
         if self.used + bytes.len() > REGION_BYTES {
             return Err(Full);
@@ -501,9 +509,11 @@ impl Region {
             }
         }
         let code = start as *const u8;
+        let chain_entry = (start + chain_at) as *const u8;
         self.used += bytes.len();
         Ok(Emitted {
             code,
+            chain_entry,
             bytes: bytes.len(),
             native,
         })
@@ -529,6 +539,10 @@ struct Emitter {
     /// Exit labels by (slot, code), shared.
     exits: HashMap<(i64, u64), DynamicLabel>,
     epilogue: DynamicLabel,
+    /// Where a block ending in a branch or at its budget tries to chain on.
+    chain_exit: DynamicLabel,
+    /// Where another TB chains in.
+    chain_entry: DynamicLabel,
     /// After a call that did not fall through: branch, end or decode.
     not_ok: DynamicLabel,
     native: usize,
@@ -543,6 +557,8 @@ impl Emitter {
             .map(|p| (p.slot, a.new_dynamic_label()))
             .collect();
         let epilogue = a.new_dynamic_label();
+        let chain_exit = a.new_dynamic_label();
+        let chain_entry = a.new_dynamic_label();
         let not_ok = a.new_dynamic_label();
         Self {
             a,
@@ -552,12 +568,15 @@ impl Emitter {
             cold: Vec::new(),
             exits: HashMap::new(),
             epilogue,
+            chain_exit,
+            chain_entry,
             not_ok,
             native: 0,
         }
     }
 
     fn body(&mut self, plan: &Plan, ops: &[Op]) {
+        let chain_entry = self.chain_entry;
         dynasm!(self.a
             ; .arch x64
             ; push rbx
@@ -566,13 +585,16 @@ impl Emitter {
             ; push r13
             ; push r14
             ; push r15
-            ; sub rsp, 8
+            ; sub rsp, 24
             ; mov rbx, rdi
             ; mov [rsp], rsi
+            ; =>chain_entry
+            ; mov rsi, [rsp]
             ; mov r12, [rsi + F_N]
             ; mov r13, [rsi + F_COMMITTED]
             ; mov r14, [rsi + F_LIMIT]
             ; mov r15, [rsi + F_PAGE]
+            ; mov [rsp + 8], r13
             ; xor ebp, ebp
         );
         for (i, p) in plan.ops.iter().enumerate() {
@@ -618,7 +640,8 @@ impl Emitter {
             k += 1;
         }
         // After a call: 1 branch, 2 end, 3 decode.
-        let (epi, not_ok) = (self.epilogue, self.not_ok);
+        let (epi, not_ok, chain_exit) = (self.epilogue, self.not_ok, self.chain_exit);
+        let chain = super::chain_helper() as i64;
         dynasm!(self.a
             ; .arch x64
             ; =>not_ok
@@ -637,9 +660,6 @@ impl Emitter {
             ; jne >branch_exit
             ; cmp r12, r14
             ; jae >branch_exit
-            ; mov rcx, r12
-            ; sub rcx, r13
-            ; add rbp, rcx
             ; mov r13, r12
             ; shr eax, 2
             ; and eax, (SLOTS - 1) as i32
@@ -649,7 +669,7 @@ impl Emitter {
             ; jmp =>epi
             ; branch_exit:
             ; mov eax, ret::BRANCH as i32
-            ; jmp =>epi
+            ; jmp =>chain_exit
             ; not_branch:
             ; cmp eax, 2
             ; jne >decode
@@ -657,12 +677,46 @@ impl Emitter {
             ; jmp =>epi
             ; decode:
             ; mov eax, ret::DECODE as i32
+            ; jmp =>epi
+            // The block ended (code in eax: NONE or BRANCH): the next one may be a TB.
+            ; =>chain_exit
+            ; mov ecx, eax
+            ; mov rax, r13
+            ; sub rax, [rsp + 8]
+            ; add rax, rbp
+            ; add [rbx + ICOUNT], rax
+            ; mov [rsp + 8], r13
+            ; xor ebp, ebp
+            ; mov eax, ecx
+            ; mov rsi, [rsp]
+            ; mov [rsi + F_N], r12
+            ; mov [rsi + F_COMMITTED], r13
+            ; mov r12d, eax
+            ; mov rdi, rbx
+            ; mov rax, QWORD chain
+            ; call rax
+            ; test rax, rax
+            ; jz >plain
+            ; jmp rax
+            ; plain:
+            ; mov eax, r12d
+            ; mov rsi, [rsp]
+            ; mov r12, [rsi + F_N]
+            ; mov r13, [rsi + F_COMMITTED]
+            ; mov [rsp + 8], r13
             ; =>epi
-            ; add [rbx + ICOUNT], rbp
+            ; mov ecx, eax
+            ; mov rax, r13
+            ; sub rax, [rsp + 8]
+            ; add rax, rbp
+            ; add [rbx + ICOUNT], rax
+            ; mov [rsp + 8], r13
+            ; xor ebp, ebp
+            ; mov eax, ecx
             ; mov rcx, [rsp]
             ; mov [rcx + F_N], r12
             ; mov [rcx + F_COMMITTED], r13
-            ; add rsp, 8
+            ; add rsp, 24
             ; pop r15
             ; pop r14
             ; pop r13
@@ -696,11 +750,12 @@ impl Emitter {
         if code == ret::CONTINUE {
             dynasm!(self.a ; .arch x64 ; mov rcx, [rsp] ; mov QWORD [rcx + F_SLOT], slot as i32);
         }
-        dynasm!(self.a
-            ; .arch x64
-            ; mov eax, code as i32
-            ; jmp =>epi
-        );
+        if code == ret::NONE || code == ret::BRANCH {
+            let chain_exit = self.chain_exit;
+            dynasm!(self.a ; .arch x64 ; mov eax, code as i32 ; jmp =>chain_exit);
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov eax, code as i32 ; jmp =>epi);
+        }
     }
 
     /// Continues at `slot` (a jump, nothing if it is laid out next and `at_end`, or an
@@ -744,9 +799,6 @@ impl Emitter {
             ; jne =>out
             ; cmp r12, r14
             ; jae =>out
-            ; mov rax, r12
-            ; sub rax, r13
-            ; add rbp, rax
             ; mov r13, r12
         );
         self.goto(target as usize, at_end);
@@ -759,7 +811,11 @@ impl Emitter {
         let not_ok = self.not_ok;
         dynasm!(self.a
             ; .arch x64
-            ; add [rbx + ICOUNT], rbp
+            ; mov rax, r13
+            ; sub rax, [rsp + 8]
+            ; add rax, rbp
+            ; add [rbx + ICOUNT], rax
+            ; mov [rsp + 8], r13
             ; xor ebp, ebp
             ; lea rax, [r15 + disp]
             ; mov [rbx + PC], rax
@@ -834,7 +890,11 @@ impl Emitter {
         if reg {
             let m = xo(op.rm);
             let sh = (op.aux & 7) as i8;
-            dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m] ; shl rcx, sh ; add rax, rcx);
+            dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m]);
+            if sh != 0 {
+                dynasm!(self.a ; .arch x64 ; shl rcx, sh);
+            }
+            dynasm!(self.a ; .arch x64 ; add rax, rcx);
         } else {
             self.add_imm_rax(op.imm);
         }
@@ -1089,12 +1149,13 @@ impl Emitter {
             }
             Kind::StepCmp { sf, sub } => {
                 // The step (retired at once), then the compare and branch.
-                let (r, imm) = (xo(op.ra), op.imm as i64);
-                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + r] ; mov rcx, QWORD imm);
+                // ADD/SUB (immediate): imm12, possibly << 12, fits an imm32.
+                let (r, imm) = (xo(op.ra), op.imm as i32);
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + r]);
                 if (op.aux >> 5) & 1 == 1 {
-                    dynasm!(self.a ; .arch x64 ; sub rax, rcx);
+                    dynasm!(self.a ; .arch x64 ; sub rax, imm);
                 } else {
-                    dynasm!(self.a ; .arch x64 ; add rax, rcx);
+                    dynasm!(self.a ; .arch x64 ; add rax, imm);
                 }
                 if (op.aux >> 6) & 1 == 0 {
                     dynasm!(self.a ; .arch x64 ; mov eax, eax);
@@ -1184,7 +1245,11 @@ impl Emitter {
             Mode::RegLsl => {
                 let m = xo(op.rm);
                 let sh = (op.aux & 7) as i8;
-                dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m] ; shl rcx, sh ; add rax, rcx);
+                dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m]);
+                if sh != 0 {
+                    dynasm!(self.a ; .arch x64 ; shl rcx, sh);
+                }
+                dynasm!(self.a ; .arch x64 ; add rax, rcx);
             }
         }
         dynasm!(self.a ; .arch x64 ; mov r8, rax);
