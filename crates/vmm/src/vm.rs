@@ -207,13 +207,9 @@ struct Pe {
     state: PeState,
 }
 
-/// Entries into a block after which the translator translates it. Measured on the
-/// reference board (plan selftest, 1 CPU, 994.6 M instructions; 3.54 s interpreted): at 16
-/// the translator made 15,400 blocks (22 MiB of host code) and the run took 2.78 s, at 128
-/// 2.33 s, at 1,024 2.20 s, at 4,096 (700 blocks) 2.15 s. Only the hottest code gains yet:
-/// a block run costs a call and a return through the interpreter's loop, and much host code
-/// costs more in instruction-cache misses than it saves.
-pub const TRANSLATE_AFTER: u16 = 4096;
+/// Entries into a block after which the translator translates it (see
+/// [`a64::jit::TRANSLATE_AFTER`]).
+pub const TRANSLATE_AFTER: u16 = a64::jit::TRANSLATE_AFTER;
 
 /// A booted machine with its CPUs.
 ///

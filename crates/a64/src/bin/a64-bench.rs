@@ -1,6 +1,6 @@
 //! Interpreter benchmark: runs fixed integer workloads as static AArch64
-//! programs under our user-mode runner and under qemu-aarch64, and prints
-//! guest MIPS and the wall-time ratio.
+//! programs under our user-mode runner (interpreter alone, and with the translator where the
+//! host has one) and under qemu-aarch64, and prints guest MIPS and the wall-time ratios.
 //!
 //! `cargo run -p a64 --release --bin a64-bench` (needs binutils-aarch64-linux-gnu;
 //! qemu-user for the reference column).
@@ -102,8 +102,16 @@ fn build(name: &str, body: &str) -> Result<std::path::PathBuf, String> {
 
 fn main() {
     println!(
-        "{:<14} {:>12} {:>9} {:>9} {:>10} {:>8}",
-        "workload", "guest insns", "ours s", "MIPS", "qemu s", "ratio"
+        "{:<14} {:>12} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>8}",
+        "workload",
+        "guest insns",
+        "interp s",
+        "MIPS",
+        "transl s",
+        "MIPS",
+        "qemu s",
+        "i/qemu",
+        "t/qemu"
     );
     for (name, body) in [
         ("byte-compare", BYTE_COMPARE),
@@ -119,24 +127,40 @@ fn main() {
         };
         let elf = std::fs::read(&exe).unwrap_or_default();
         // Best of three runs each: the machine may be busy with other builds.
-        let mut ours = f64::MAX;
-        let mut n = 0;
-        for _ in 0..RUNS {
-            let mut p = match UserProcess::load(&elf) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("{name}: {e}");
-                    std::process::exit(2);
+        let ours_with = |threshold: Option<u16>| {
+            let mut best = f64::MAX;
+            let mut n = 0;
+            for _ in 0..RUNS {
+                let mut p = match UserProcess::load(&elf) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("{name}: {e}");
+                        std::process::exit(2);
+                    }
+                };
+                if !p.cpu.set_translation(threshold) {
+                    return None;
                 }
-            };
-            let t = Instant::now();
-            let r = p.run(u64::MAX);
-            ours = ours.min(t.elapsed().as_secs_f64());
-            if r != UserExit::Exited(0) {
-                eprintln!("{name}: unexpected end {r:?}");
+                let t = Instant::now();
+                let r = p.run(u64::MAX);
+                best = best.min(t.elapsed().as_secs_f64());
+                if r != UserExit::Exited(0) {
+                    eprintln!("{name}: unexpected end {r:?}");
+                    std::process::exit(1);
+                }
+                n = p.cpu.core.icount;
+            }
+            Some((best, n))
+        };
+        let Some((ours, n)) = ours_with(None) else {
+            std::process::exit(2);
+        };
+        let translated = ours_with(Some(a64::jit::TRANSLATE_AFTER));
+        if let Some((_, tn)) = translated {
+            if tn != n {
+                eprintln!("{name}: the translator retired {tn} instructions, the interpreter {n}");
                 std::process::exit(1);
             }
-            n = p.cpu.core.icount;
         }
         let mut qemu = f64::MAX;
         let mut qemu_ok = true;
@@ -149,13 +173,18 @@ fn main() {
             qemu = qemu.min(t.elapsed().as_secs_f64());
             qemu_ok &= q.is_ok_and(|s| s.success());
         }
+        let (t_s, t_mips) = match translated {
+            Some((t, _)) => (format!("{t:>9.3}"), format!("{:>9.1}", n as f64 / t / 1e6)),
+            None => (format!("{:>9}", "n/a"), format!("{:>9}", "-")),
+        };
         let qemu_col = if qemu_ok {
-            format!("{qemu:>10.3} {:>8.2}", ours / qemu)
+            let t_ratio = translated.map_or("-".to_string(), |(t, _)| format!("{:.2}", t / qemu));
+            format!("{qemu:>10.3} {:>8.2} {t_ratio:>8}", ours / qemu)
         } else {
-            format!("{:>10} {:>8}", "n/a", "-")
+            format!("{:>10} {:>8} {:>8}", "n/a", "-", "-")
         };
         println!(
-            "{name:<14} {n:>12} {ours:>9.3} {:>9.1} {qemu_col}",
+            "{name:<14} {n:>12} {ours:>9.3} {:>9.1} {t_s} {t_mips} {qemu_col}",
             n as f64 / ours / 1e6
         );
     }
