@@ -623,48 +623,52 @@ impl Cpu {
                     }
                 }
             }
-            let op = &page[slot & (OPS_PER_PAGE - 1)];
-            let r = (op.h)(c, op);
-            // Test the common case first: a match compiles to a jump table,
-            // a second indirect branch per instruction.
-            if r.is_ok() {
-                c.regs.pc = c.regs.pc.wrapping_add(4);
-                n += 1;
-                slot += 1;
-                if slot >= stop {
-                    return (n - committed, None, idx, host);
+            // Straight-line code until a branch: a TB is looked for only where one can
+            // start (the block's start, in-page branch targets, where a TB handed back).
+            loop {
+                let op = &page[slot & (OPS_PER_PAGE - 1)];
+                let r = (op.h)(c, op);
+                // Test the common case first: a match compiles to a jump table,
+                // a second indirect branch per instruction.
+                if r.is_ok() {
+                    c.regs.pc = c.regs.pc.wrapping_add(4);
+                    n += 1;
+                    slot += 1;
+                    if slot >= stop {
+                        return (n - committed, None, idx, host);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            if r == Err(Flow::Branch) {
-                n += 1;
-                let pc = c.regs.pc;
-                if pc & PAGE_MASK != page_va || pc & 3 != 0 || c.attention || n >= limit {
-                    return (n - committed, Some(Flow::Branch), idx, host);
-                }
-                c.icount += n - committed;
-                committed = n;
-                slot = ((pc >> 2) as usize) & (OPS_PER_PAGE - 1);
-                stop = (slot + (limit - n) as usize).min(OPS_PER_PAGE);
-                if let Some(j) = jit.as_deref_mut() {
-                    let threshold = j.threshold;
-                    if let Some(jp) = j.pages.get_mut(idx as usize) {
-                        if jp.tb[slot] == 0 && Jit::heat(jp, slot, threshold) {
-                            j.want((idx, slot as u16, host, c.regs.pstate.el));
+                if r == Err(Flow::Branch) {
+                    n += 1;
+                    let pc = c.regs.pc;
+                    if pc & PAGE_MASK != page_va || pc & 3 != 0 || c.attention || n >= limit {
+                        return (n - committed, Some(Flow::Branch), idx, host);
+                    }
+                    c.icount += n - committed;
+                    committed = n;
+                    slot = ((pc >> 2) as usize) & (OPS_PER_PAGE - 1);
+                    stop = (slot + (limit - n) as usize).min(OPS_PER_PAGE);
+                    if let Some(j) = jit.as_deref_mut() {
+                        let threshold = j.threshold;
+                        if let Some(jp) = j.pages.get_mut(idx as usize) {
+                            if jp.tb[slot] == 0 && Jit::heat(jp, slot, threshold) {
+                                j.want((idx, slot as u16, host, c.regs.pstate.el));
+                            }
                         }
                     }
+                    break;
                 }
-                continue;
+                // End (the instruction completed or took an exception) or Decode
+                // (nothing ran).
+                let flow = r.err();
+                return (
+                    n - committed + u64::from(flow == Some(Flow::End)),
+                    flow,
+                    idx,
+                    host,
+                );
             }
-            // End (the instruction completed or took an exception) or Decode
-            // (nothing ran).
-            let flow = r.err();
-            return (
-                n - committed + u64::from(flow == Some(Flow::End)),
-                flow,
-                idx,
-                host,
-            );
         }
     }
 
