@@ -6,7 +6,10 @@
 //! instructions end blocks anywhere, so this compares state at block boundaries of every
 //! kind (budget, page end, in-page and out-of-page branches, faults).
 
+mod common;
+
 use a64::{Cpu, CpuProfile, Exit, NoMmio};
+use common::Rng;
 
 const RAM_BASE: u64 = 0x4000_0000;
 const RAM_SIZE: usize = 1 << 20;
@@ -14,20 +17,6 @@ const RAM_SIZE: usize = 1 << 20;
 const CODE: u64 = RAM_BASE + 0x1ff0;
 /// x20 points here: the loads and stores stay inside [DATA, DATA + 64 KiB).
 const DATA: u64 = RAM_BASE + 0x8_0000;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 /// A scratch register x0-x7.
 fn r(rng: &mut Rng) -> u32 {
@@ -245,7 +234,7 @@ fn machine(code: &[u32], seed: u64, threshold: Option<u16>) -> Machine {
             .write(CODE + 4 * i as u64, 4, u64::from(*w))
             .expect("code in RAM");
     }
-    let mut rng = Rng(seed);
+    let rng = Rng::new(seed);
     for i in 0..0x1_0000u64 / 8 {
         cpu.core
             .phys()
@@ -284,7 +273,7 @@ fn state(m: &mut Machine) -> (Vec<u64>, u64, u32, u64, Vec<u8>) {
 fn compare(code: &[u32], seed: u64, threshold: u16) -> (u64, a64::JitStats) {
     let mut i = machine(code, seed, None);
     let mut t = machine(code, seed, Some(threshold));
-    let mut rng = Rng(seed ^ 0x5555);
+    let rng = Rng::new(seed ^ 0x5555);
     let mut runs = 0u64;
     loop {
         // Small budgets end blocks anywhere; large ones let blocks run to the loop's own
@@ -328,7 +317,7 @@ fn random_programs_run_the_same_translated_and_interpreted() {
     let mut native = 0;
     let mut translations = 0;
     for seed in 0..60u64 {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let len = 200 + rng.below(1200) as usize;
         let code = program(&mut rng, len);
         for threshold in [0u16, 2, 7] {

@@ -681,12 +681,10 @@ impl Emitter {
             // The block ended (code in eax: NONE or BRANCH): the next one may be a TB.
             ; =>chain_exit
             ; mov ecx, eax
-            ; mov rax, r13
-            ; sub rax, [rsp + 8]
-            ; add rax, rbp
-            ; add [rbx + ICOUNT], rax
-            ; mov [rsp + 8], r13
-            ; xor ebp, ebp
+        );
+        self.flush_icount();
+        dynasm!(self.a
+            ; .arch x64
             ; mov eax, ecx
             ; mov rsi, [rsp]
             ; mov [rsi + F_N], r12
@@ -706,12 +704,10 @@ impl Emitter {
             ; mov [rsp + 8], r13
             ; =>epi
             ; mov ecx, eax
-            ; mov rax, r13
-            ; sub rax, [rsp + 8]
-            ; add rax, rbp
-            ; add [rbx + ICOUNT], rax
-            ; mov [rsp + 8], r13
-            ; xor ebp, ebp
+        );
+        self.flush_icount();
+        dynasm!(self.a
+            ; .arch x64
             ; mov eax, ecx
             ; mov rcx, [rsp]
             ; mov [rcx + F_N], r12
@@ -724,6 +720,20 @@ impl Emitter {
             ; pop rbp
             ; pop rbx
             ; ret
+        );
+    }
+
+    /// Brings `Core::icount` up to date: the ops committed since the last update (`r13`
+    /// against `[rsp + 8]`) and the fused ops' extra instructions (`rbp`). Clobbers `rax`.
+    fn flush_icount(&mut self) {
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rax, r13
+            ; sub rax, [rsp + 8]
+            ; add rax, rbp
+            ; add [rbx + ICOUNT], rax
+            ; mov [rsp + 8], r13
+            ; xor ebp, ebp
         );
     }
 
@@ -809,14 +819,9 @@ impl Emitter {
         let disp = (p.slot * 4) as i32;
         let (op, f) = (op as i64, call_op as *const () as usize as i64);
         let not_ok = self.not_ok;
+        self.flush_icount();
         dynasm!(self.a
             ; .arch x64
-            ; mov rax, r13
-            ; sub rax, [rsp + 8]
-            ; add rax, rbp
-            ; add [rbx + ICOUNT], rax
-            ; mov [rsp + 8], r13
-            ; xor ebp, ebp
             ; lea rax, [r15 + disp]
             ; mov [rbx + PC], rax
             ; mov rdi, rbx
