@@ -19,6 +19,17 @@ pub type CodePage = [Op; OPS_PER_PAGE];
 /// The slot value meaning "not decoded yet".
 pub const BLANK: Op = Op::new(crate::exec::needs_decode);
 
+/// The instruction word at `slot` of the guest code page at `host`, if `slot` is in the page
+/// (the words the decoder and the translator read, the next two included for fusion).
+#[must_use]
+pub(crate) fn page_word(host: crate::mem::HostPtr, slot: usize) -> Option<u32> {
+    (slot < OPS_PER_PAGE).then(|| {
+        // SAFETY: `host` is the start of a 4 KiB RAM page (as for every fetch TLB entry,
+        // checked when it was filled) and `4 * slot + 4 <= 4096`.
+        u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(4 * slot).cast::<u32>()) })
+    })
+}
+
 /// The decoded-code cache.
 #[derive(Debug, Default)]
 pub struct CodeCache {

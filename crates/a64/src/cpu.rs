@@ -328,6 +328,17 @@ impl Cpu {
         self.cache.len()
     }
 
+    /// Drops all decoded code and its translations (page indices become invalid, so the
+    /// fetch TLB entries holding them go too).
+    fn clear_code(&mut self) {
+        self.cache.clear();
+        self.core.code_pages.clear();
+        self.core.tlb.flush_fetch();
+        if let Some(j) = &mut self.jit {
+            j.clear();
+        }
+    }
+
     /// Apply queued invalidations and other block-boundary work.
     fn service(&mut self) {
         let c = &mut self.core;
@@ -335,13 +346,9 @@ impl Cpu {
         if c.inval_all {
             c.inval_all = false;
             c.inval.clear();
-            self.cache.clear();
-            c.code_pages.clear();
-            c.tlb.flush_fetch();
-            if let Some(j) = &mut self.jit {
-                j.clear();
-            }
+            self.clear_code();
         }
+        let c = &mut self.core;
         let jit = &mut self.jit;
         for &(pa, len) in &c.inval {
             self.cache.invalidate(pa, len, |idx, from, to| {
@@ -390,12 +397,7 @@ impl Cpu {
         };
         if self.cache.len() >= MAX_CODE_PAGES && !self.cache.holds(pa_page) {
             // Bound host memory: start over rather than grow without limit.
-            self.cache.clear();
-            self.core.code_pages.clear();
-            self.core.tlb.flush_fetch();
-            if let Some(j) = &mut self.jit {
-                j.clear();
-            }
+            self.clear_code();
         }
         let (idx, new) = self.cache.page_index(pa_page);
         if new {
@@ -425,20 +427,12 @@ impl Cpu {
 
     /// Decode the word at the current PC into its slot.
     fn decode_at_pc(&mut self, idx: u32, host: HostPtr) {
-        let off = (self.core.regs.pc & 0xffc) as usize;
-        // The word `i` words on from the PC's, if it is in the same page.
-        let word = |i: usize| {
-            let o = off + 4 * i;
-            (o + 4 <= 4096).then(|| {
-                // SAFETY: `host` is the start of a 4 KiB RAM page (checked when the
-                // fetch entry was filled) and `o + 4 <= 4096`.
-                u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(o).cast::<u32>()) })
-            })
-        };
-        // `off` is word-aligned inside the page, so its own word is always there.
+        let slot = ((self.core.regs.pc & 0xffc) >> 2) as usize;
+        let word = |i: usize| crate::cache::page_word(host, slot + i);
+        // `slot` is inside the page, so its own word is always there.
         let (op, _) =
             crate::exec::fused::decode_words(word(0).unwrap_or_default(), word(1), word(2));
-        self.cache.set(idx, off >> 2, op);
+        self.cache.set(idx, slot, op);
     }
 
     /// Run until `max_insns` instructions have retired, the timer deadline is

@@ -23,7 +23,7 @@ use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
 use super::{ret, Frame, MAX_OPS, SLOTS};
-use crate::cache::{CodePage, BLANK};
+use crate::cache::{page_word as word, CodePage, BLANK};
 use crate::cpu::Core;
 use crate::decode::{Flow, Handler, Op};
 use crate::exec::fused::{self, Fusion};
@@ -184,15 +184,6 @@ pub(crate) struct Plan {
     pub first: usize,
     /// Highest slot.
     pub last: usize,
-}
-
-/// The word at `slot` of the guest page at `host`, if `slot` is in the page.
-fn word(host: HostPtr, slot: usize) -> Option<u32> {
-    (slot < SLOTS).then(|| {
-        // SAFETY: `host` is the start of a 4 KiB RAM page (as for every fetch TLB entry)
-        // and `4 * slot + 4 <= 4096`.
-        u32::from_le(unsafe { std::ptr::read_unaligned(host.0.add(4 * slot).cast::<u32>()) })
-    })
 }
 
 /// The op at `slot` exactly as `Cpu::decode_at_pc` decodes it, and its code kind.
