@@ -564,7 +564,9 @@ impl Cpu {
         // for single-stepping).
         let mut stop = (slot + limit as usize).min(OPS_PER_PAGE);
         loop {
-            if let Some(j) = jit.as_deref_mut() {
+            // Translated code tests `attention` only after the handlers it calls (nothing
+            // else sets it): a block that has it set is finished by the interpreter.
+            if let Some(j) = jit.as_deref_mut().filter(|_| !c.attention) {
                 if let Some(tb) = j.tb_at(idx, slot, c.regs.pstate.el) {
                     let code = tb.code;
                     j.stats.entries += 1;

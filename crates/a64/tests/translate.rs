@@ -120,6 +120,16 @@ fn straight(rng: &mut Rng) -> u32 {
                 | (rng.below(1 << 19) as u32) << 5
                 | d
         }
+        // Called ops that read NZCV: CCMP (immediate), ADC/ADCS/SBC/SBCS.
+        13 if rng.below(2) == 0 => {
+            sf | 0x7A40_0800
+                | (rng.below(2) as u32) << 30
+                | (rng.below(32) as u32) << 16
+                | (rng.below(16) as u32) << 12
+                | n << 5
+                | rng.below(16) as u32
+        }
+        13 => sf | 0x1A00_0000 | (rng.below(4) as u32) << 29 | m << 16 | n << 5 | d,
         // Keep x21 a small index.
         _ => 0x9240_0C00 | n << 5 | 21, // and x21, xn, #0xf
     }
@@ -129,7 +139,7 @@ fn straight(rng: &mut Rng) -> u32 {
 fn program(rng: &mut Rng, len: usize) -> Vec<u32> {
     let mut p = Vec::with_capacity(len + 16);
     while p.len() < len {
-        match rng.below(10) {
+        match rng.below(11) {
             // A counted loop: mov x9, #k; body; subs x9, x9, #1; b.ne body.
             0 => {
                 let most = if rng.below(8) == 0 { 2000 } else { 20 };
@@ -182,6 +192,30 @@ fn program(rng: &mut Rng, len: usize) -> Vec<u32> {
                     } // tbz/tbnz
                     _ => 0x1400_0000 | (skip + 1),                                        // b
                 });
+                for _ in 0..skip {
+                    p.push(straight(rng));
+                }
+            }
+            // A compare of every kind and a forward B.cond of any condition: fused (ADDS/SUBS,
+            // immediate or register; CMP/CMN when the result is discarded) or after a TST.
+            6 => {
+                let (n, m) = (r(rng), r(rng));
+                let m = if rng.below(4) == 0 { n } else { m };
+                if rng.below(2) == 0 {
+                    // A small value, so that immediates compare equal, above and below.
+                    p.push(0xD280_0000 | (rng.below(16) as u32) << 5 | n); // mov xn, #k
+                }
+                let d = if rng.below(2) == 0 { 31 } else { r(rng) };
+                let sf = (rng.below(2) as u32) << 31;
+                let sub = (rng.below(2) as u32) << 30;
+                p.push(match rng.below(3) {
+                    0 => sf | sub | 0x3100_0000 | (rng.below(16) as u32) << 10 | n << 5 | d,
+                    1 => sf | sub | 0x2B00_0000 | m << 16 | n << 5 | d,
+                    _ if sf != 0 => 0xF240_1C00 | n << 5 | d, // ands xd, xn, #0xff
+                    _ => 0x7200_1C00 | n << 5 | d,            // ands wd, wn, #0xff
+                });
+                let skip = 1 + rng.below(3) as u32;
+                p.push(0x5400_0000 | (skip + 1) << 5 | rng.below(16) as u32);
                 for _ in 0..skip {
                     p.push(straight(rng));
                 }
@@ -261,7 +295,9 @@ fn state(m: &mut Machine) -> (Vec<u64>, u64, u32, u64, Vec<u8>) {
         *b = m.cpu.core.phys().read(DATA + i as u64, 1).expect("data") as u8;
     }
     (
-        m.cpu.core.regs.x[..34].to_vec(),
+        // X0-X30, XZR's slot and SP; not the slot discarded writes go to (never read, and
+        // translated code does not write it).
+        m.cpu.core.regs.x[..=usize::from(a64::state::SP)].to_vec(),
         m.cpu.core.regs.pc,
         m.cpu.core.regs.nzcv,
         m.cpu.core.icount,
@@ -289,9 +325,16 @@ fn compare(code: &[u32], seed: u64, threshold: u16) -> (u64, a64::JitStats) {
         runs += 1;
         assert_eq!(ei, et, "seed {seed}: exits differ after {runs} runs");
         let (si, st) = (state(&mut i), state(&mut t));
+        let differ: Vec<String> =
+            si.0.iter()
+                .zip(&st.0)
+                .enumerate()
+                .filter(|(_, (a, b))| a != b)
+                .map(|(r, (a, b))| format!("x{r} {a:#x} vs {b:#x}"))
+                .collect();
         assert!(
             si == st,
-            "seed {seed}, threshold {threshold}: state differs after run {runs} (budget {budget}): regs equal {}, pc {:#x} vs {:#x}, nzcv {:#x} vs {:#x}, icount {} vs {}, data equal {}",
+            "seed {seed}, threshold {threshold}: state differs after run {runs} (budget {budget}): regs equal {} {differ:?}, pc {:#x} vs {:#x}, nzcv {:#x} vs {:#x}, icount {} vs {}, data equal {}",
             si.0 == st.0,
             si.1,
             st.1,
@@ -345,29 +388,94 @@ fn a_store_into_translated_code_drops_the_translation() {
     //      str w3, [x1]        (x1 = address of slot 0, w3 = add x0, x0, #2)
     //      subs x4, x4, #1
     //      b.ne L... (re-enter)
-    let code = [
+    // The code starts 16 bytes before a page boundary: laid out as it is, the loops' back
+    // branches leave the page (the block ends there anyway); after four NOPs all of it is in
+    // one page.
+    for lead in [0usize, 4] {
+        let body = [
+            0x9100_0400u32, // add x0, x0, #1
+            0xF100_0442,    // subs x2, x2, #1
+            0x54FF_FFC1,    // b.ne -8
+            0xB900_0023,    // str w3, [x1]
+            0xD280_0142,    // mov x2, #10
+            0xF100_0484,    // subs x4, x4, #1
+            0x54FF_FF41,    // b.ne -24 (to L)
+            0xD400_0001,    // svc #0
+        ];
+        let mut code = vec![0xD503_201Fu32; lead]; // nop
+        code.extend(body);
+        let run = |threshold: Option<u16>| {
+            let mut m = machine(&code, 1, threshold);
+            m.cpu.core.regs.x[0] = 0;
+            m.cpu.core.regs.x[1] = CODE + 4 * lead as u64;
+            m.cpu.core.regs.x[2] = 50;
+            m.cpu.core.regs.x[3] = 0x9100_0800; // add x0, x0, #2
+            m.cpu.core.regs.x[4] = 3;
+            let exit = m.cpu.run(1_000_000);
+            (exit, m.cpu.core.regs.x[0], m.cpu.core.icount)
+        };
+        let (ei, xi, ni) = run(None);
+        assert_eq!(ei, Exit::Svc(0));
+        assert_eq!(xi, 50 + 2 * 20, "the interpreter sees the patched add");
+        for threshold in [0, 2, 10] {
+            assert_eq!(
+                run(Some(threshold)),
+                (ei, xi, ni),
+                "threshold {threshold}, {lead} NOPs first"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_translated_block_storing_into_itself_ends_at_its_next_branch() {
+    if !a64::jit::supported() {
+        return;
+    }
+    // One page, one loop: each pass patches its own first instruction (alternately
+    // `add x0, x0, #2` and `add x0, x0, #1`) and branches back to it. The store raises
+    // `attention`, so the block ends at the branch and the next pass runs the new add; a
+    // translation holding the whole loop (made once every slot has run) must do the same.
+    //   L: add x0, x0, #1      (patched)
+    //      subs x2, x2, #1
+    //      b.ne L
+    //      str w3, [x1]        (x1 = address of L)
+    //      eor w3, w3, w5      (the other add next time)
+    //      mov x2, #10
+    //      subs x4, x4, #1
+    //      b.ne L
+    //      svc #0
+    let mut code = vec![0xD503_201Fu32; 4]; // nops: L starts a page
+    code.extend([
         0x9100_0400u32, // add x0, x0, #1
         0xF100_0442,    // subs x2, x2, #1
         0x54FF_FFC1,    // b.ne -8
         0xB900_0023,    // str w3, [x1]
+        0x4A05_0063,    // eor w3, w3, w5
         0xD280_0142,    // mov x2, #10
         0xF100_0484,    // subs x4, x4, #1
-        0x54FF_FF41,    // b.ne -24 (to L)
+        0x54FF_FF21,    // b.ne -28 (to L)
         0xD400_0001,    // svc #0
-    ];
+    ]);
     let run = |threshold: Option<u16>| {
         let mut m = machine(&code, 1, threshold);
         m.cpu.core.regs.x[0] = 0;
-        m.cpu.core.regs.x[1] = CODE;
-        m.cpu.core.regs.x[2] = 50;
+        m.cpu.core.regs.x[1] = CODE + 16;
+        m.cpu.core.regs.x[2] = 1;
         m.cpu.core.regs.x[3] = 0x9100_0800; // add x0, x0, #2
-        m.cpu.core.regs.x[4] = 3;
+        m.cpu.core.regs.x[5] = 0x9100_0800 ^ 0x9100_0400;
+        m.cpu.core.regs.x[4] = 40;
         let exit = m.cpu.run(1_000_000);
         (exit, m.cpu.core.regs.x[0], m.cpu.core.icount)
     };
     let (ei, xi, ni) = run(None);
     assert_eq!(ei, Exit::Svc(0));
-    assert_eq!(xi, 50 + 2 * 20, "the interpreter sees the patched add");
+    // Pass 1 adds 1 once; passes 2 to 40 add 10 times 2, 1, 2, ...
+    assert_eq!(
+        xi,
+        1 + 20 * 20 + 19 * 10,
+        "the interpreter runs each pass's add"
+    );
     for threshold in [0, 2, 10] {
         assert_eq!(run(Some(threshold)), (ei, xi, ni), "threshold {threshold}");
     }

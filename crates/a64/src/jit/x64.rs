@@ -16,7 +16,7 @@
 //! registers stay in `Core::regs` (every op reads and writes them in memory), so a called
 //! handler sees exactly the state it would in the interpreter.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::mem::offset_of;
 
 use dynasmrt::x64::X64Relocation;
@@ -28,7 +28,7 @@ use crate::cpu::Core;
 use crate::decode::{Flow, Handler, Op};
 use crate::exec::fused::{self, Fusion};
 use crate::mem::HostPtr;
-use crate::state::{Regs, COND_TABLE, SP};
+use crate::state::{Regs, COND_TABLE, SINK, SP};
 use crate::tlb::{table, AccessKind, Tlb, TlbEntry, TLB_SIZE};
 
 /// Bytes of host code one PE may hold before its translations are flushed.
@@ -145,6 +145,23 @@ pub(crate) enum Kind {
     CmpReg { sf: bool, sub: bool },
     /// Fused zero-extending load; CBZ/CBNZ.
     LdCbz { n: u8, reg: bool },
+}
+
+impl Kind {
+    /// Whether the op's code overwrites all of NZCV before anything can read it (a handler
+    /// call, an exit, a flag-reading op).
+    fn sets_nzcv_first(self) -> bool {
+        matches!(
+            self,
+            Kind::AddsImm { .. }
+                | Kind::StepCmp { .. }
+                | Kind::CmpImm { .. }
+                | Kind::CmpReg { .. }
+                | Kind::AddSubSh { s: true, .. }
+                | Kind::LogicSh { s: true, .. }
+                | Kind::LogicImm { opc: 3, .. }
+        )
+    }
 }
 
 /// Addressing of a load or store (as the interpreter's modes).
@@ -379,6 +396,94 @@ pub(crate) fn plan(host: HostPtr, page: &CodePage, entry: usize) -> Plan {
     Plan { ops, first, last }
 }
 
+/// Where NZCV is after an op's code, from where it was before (as the code generator
+/// leaves it on every path that goes on to another op of the TB).
+fn nzcv_after(p: &Planned, before: Nzcv) -> Nzcv {
+    let aux = p.op.aux;
+    match p.kind {
+        Kind::AddsImm { .. } => Nzcv::Saved { sub: aux & 1 == 1 },
+        Kind::CmpImm { .. } => Nzcv::Saved {
+            sub: (aux >> 4) & 1 == 1,
+        },
+        Kind::CmpReg { sub, .. }
+        | Kind::StepCmp { sub, .. }
+        | Kind::AddSubSh { sub, s: true, .. } => Nzcv::Saved { sub },
+        Kind::LogicSh { s: true, .. } | Kind::LogicImm { opc: 3, .. } => Nzcv::Saved { sub: false },
+        // Called handlers, and the ops reading the flags, have them settled.
+        Kind::Call | Kind::BCond | Kind::Csel { .. } => Nzcv::Settled,
+        _ => before,
+    }
+}
+
+/// The slots an op's code goes on to (in the page's slot numbering; some may be outside
+/// the page or have no op in the TB).
+fn successors(p: &Planned) -> [i64; 2] {
+    let (op, si) = (p.op, p.slot as i64);
+    let rel = si + (op.imm as i64 >> 2);
+    match p.kind {
+        Kind::B | Kind::Bl => [rel, rel],
+        Kind::BCond | Kind::Cbz { .. } | Kind::Tbz { .. } => [rel, si + 1],
+        Kind::StepCmp { .. } => [si + 2 + imm19(op.aux << 5), si + 3],
+        Kind::CmpImm { .. } | Kind::CmpReg { .. } => [si + 1 + imm19(op.aux << 5), si + 2],
+        Kind::LdCbz { .. } => [si + 1 + imm19(op.aux << 1), si + 2],
+        _ => [si + 1, si + 1],
+    }
+}
+
+/// The ops of `plan` that overwrite NZCV before anything can read it, and where NZCV is
+/// on entry to each other op: saved (in the same form) when every jump to it comes with it
+/// saved so, settled otherwise (always for the TB's entry, entered from outside).
+fn nzcv_at_labels(plan: &Plan) -> (HashSet<usize>, HashMap<usize, Nzcv>) {
+    let sets: HashSet<usize> = plan
+        .ops
+        .iter()
+        .filter(|p| !p.blank && p.kind.sets_nzcv_first())
+        .map(|p| p.slot)
+        .collect();
+    let slots: HashSet<usize> = plan.ops.iter().map(|p| p.slot).collect();
+    // None: no jump seen yet. Each label's state only moves down (none, saved, settled).
+    let mut at: HashMap<usize, Option<Nzcv>> = slots.iter().map(|&s| (s, None)).collect();
+    if let Some(first) = plan.ops.first() {
+        at.insert(first.slot, Some(Nzcv::Settled));
+    }
+    loop {
+        let mut changed = false;
+        for p in &plan.ops {
+            let before = if sets.contains(&p.slot) {
+                Some(Nzcv::Settled)
+            } else {
+                at[&p.slot]
+            };
+            let Some(before) = before else {
+                continue;
+            };
+            let after = nzcv_after(p, before);
+            for t in successors(p) {
+                let Ok(t) = usize::try_from(t) else {
+                    continue;
+                };
+                if !slots.contains(&t) || sets.contains(&t) {
+                    continue;
+                }
+                let new = match at[&t] {
+                    None => after,
+                    Some(s) if s == after => s,
+                    Some(_) => Nzcv::Settled,
+                };
+                if at[&t] != Some(new) {
+                    at.insert(t, Some(new));
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let label = at.into_iter().filter_map(|(s, n)| Some((s, n?))).collect();
+    (sets, label)
+}
+
 /// The interpreter's handler, called from TB code: the op's `Step` as a `ret`-like code
 /// (0 fall through, 1 branch, 2 end, 3 decode).
 extern "sysv64" fn call_op(c: &mut Core, op: &Op) -> u64 {
@@ -511,12 +616,28 @@ impl Region {
     }
 }
 
-/// Code after the TB's ops: exits, slow paths.
+/// Code after the TB's ops: exits, slow paths. Each is entered with NZCV where the code
+/// jumping to it left it.
 enum Cold {
     /// Set `pc` to the slot's address and return `code` (with the slot, for CONTINUE).
-    Exit(DynamicLabel, i64, u64),
+    Exit(DynamicLabel, i64, u64, Nzcv),
     /// The op at layout index `i` through its handler (slow path of generated code).
-    Call(DynamicLabel, usize),
+    Call(DynamicLabel, usize, Nzcv),
+}
+
+/// Where the guest's NZCV is, while code is generated.
+///
+/// A flag-setting op leaves it in the host flags, which its code saves at `[rsp + 16]` in
+/// LAHF/SETO form (AH = SF:ZF:-:AF:-:PF:1:CF, AL = OF) and, when the next op is a fused
+/// branch, tests with one host conditional jump. `Regs::nzcv` is written (settled) only where
+/// something may read it: before a called handler, an exit, an op that reads the flags, or a
+/// jump to an op that does not overwrite them first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Nzcv {
+    /// `Regs::nzcv` holds it (or it is dead: every path overwrites it before a read).
+    Settled,
+    /// It is at `[rsp + 16]`; `sub`: the host CF is the borrow (not C) of a SUB.
+    Saved { sub: bool },
 }
 
 struct Emitter {
@@ -527,8 +648,15 @@ struct Emitter {
     /// Slot of the op laid out after the current one.
     next_in_layout: Option<usize>,
     cold: Vec<Cold>,
-    /// Exit labels by (slot, code), shared.
-    exits: HashMap<(i64, u64), DynamicLabel>,
+    /// Exit labels by (slot, code, NZCV), shared.
+    exits: HashMap<(i64, u64, Nzcv), DynamicLabel>,
+    /// Where NZCV is at the point code is being generated.
+    nzcv: Nzcv,
+    /// Slots whose op overwrites NZCV before anything can read it (a jump there need not
+    /// settle it).
+    sets_nzcv: HashSet<usize>,
+    /// Where NZCV is on entry to each other op (every jump there leaves it so).
+    label_nzcv: HashMap<usize, Nzcv>,
     epilogue: DynamicLabel,
     /// Where a block ending in a branch or at its budget tries to chain on.
     chain_exit: DynamicLabel,
@@ -551,6 +679,7 @@ impl Emitter {
         let chain_exit = a.new_dynamic_label();
         let chain_entry = a.new_dynamic_label();
         let not_ok = a.new_dynamic_label();
+        let (sets_nzcv, label_nzcv) = nzcv_at_labels(plan);
         Self {
             a,
             el,
@@ -558,6 +687,9 @@ impl Emitter {
             next_in_layout: None,
             cold: Vec::new(),
             exits: HashMap::new(),
+            nzcv: Nzcv::Settled,
+            sets_nzcv,
+            label_nzcv,
             epilogue,
             chain_exit,
             chain_entry,
@@ -592,6 +724,12 @@ impl Emitter {
             self.next_in_layout = plan.ops.get(i + 1).map(|q| q.slot);
             let label = self.labels[&p.slot];
             dynasm!(self.a ; .arch x64 ; =>label);
+            // Every jump here left NZCV so (or this op overwrites it first).
+            self.nzcv = self
+                .label_nzcv
+                .get(&p.slot)
+                .copied()
+                .unwrap_or(Nzcv::Settled);
             if p.blank {
                 // Not decoded when translated: the interpreter ends its block here until
                 // it decodes the slot, and so does the TB.
@@ -617,15 +755,19 @@ impl Emitter {
         let mut k = 0;
         while k < self.cold.len() {
             match self.cold[k] {
-                Cold::Exit(label, slot, code) => {
+                Cold::Exit(label, slot, code, nzcv) => {
                     dynasm!(self.a ; .arch x64 ; =>label);
+                    self.nzcv = nzcv;
                     self.exit_inline(slot, code);
                 }
-                Cold::Call(label, i) => {
+                Cold::Call(label, i, nzcv) => {
                     dynasm!(self.a ; .arch x64 ; =>label);
+                    self.nzcv = nzcv;
                     self.next_in_layout = None;
                     let p = plan.ops[i];
-                    self.call(&p, &ops[i]);
+                    // The handler of a load or store leaves NZCV alone: its saved form
+                    // stays good after the call.
+                    self.call(&p, &ops[i], nzcv);
                 }
             }
             k += 1;
@@ -730,19 +872,58 @@ impl Emitter {
 
     /// A label for the exit to `slot` with `code` (emitted with the cold code).
     fn exit(&mut self, slot: i64, code: u64) -> DynamicLabel {
-        if let Some(&l) = self.exits.get(&(slot, code)) {
+        let key = (slot, code, self.nzcv);
+        if let Some(&l) = self.exits.get(&key) {
             return l;
         }
         let l = self.a.new_dynamic_label();
-        self.exits.insert((slot, code), l);
-        self.cold.push(Cold::Exit(l, slot, code));
+        self.exits.insert(key, l);
+        self.cold.push(Cold::Exit(l, slot, code, self.nzcv));
         l
+    }
+
+    /// Writes NZCV to `Regs::nzcv` if it is only in its saved form. Clobbers `rax` and
+    /// the host flags.
+    fn settle(&mut self) {
+        let Nzcv::Saved { sub } = self.nzcv else {
+            return;
+        };
+        // SF (bit 15), ZF (14), CF (8) and OF (0) to bits 31, 30, 29 and 28 with one
+        // multiply: the products' bits are all distinct, so nothing carries into 28..31.
+        dynasm!(self.a
+            ; .arch x64
+            ; movzx eax, WORD [rsp + 16]
+            ; and eax, 0xC101
+            ; imul eax, eax, 0x1021_0000
+            ; and eax, 0xF000_0000_u32 as i32
+        );
+        if sub {
+            dynasm!(self.a ; .arch x64 ; xor eax, 0x2000_0000);
+        }
+        dynasm!(self.a ; .arch x64 ; mov [rbx + NZCV], eax);
+        self.nzcv = Nzcv::Settled;
+    }
+
+    /// Saves the host flags of the op just emitted as NZCV (`sub`: its CF is a borrow).
+    /// Leaves the host flags as they were; clobbers `rax`.
+    fn save_flags(&mut self, sub: bool) {
+        dynasm!(self.a
+            ; .arch x64
+            ; lahf
+            ; seto al
+            ; mov [rsp + 16], ax
+        );
+        self.nzcv = Nzcv::Saved { sub };
     }
 
     /// Sets `pc` to `slot`'s address and returns `code`.
     fn exit_inline(&mut self, slot: i64, code: u64) {
         let disp = (slot * 4) as i32;
         let epi = self.epilogue;
+        // Code after this is reached on other paths, with NZCV as it is now.
+        let nzcv = self.nzcv;
+        self.settle();
+        self.nzcv = nzcv;
         dynasm!(self.a
             ; .arch x64
             ; lea rax, [r15 + disp]
@@ -762,12 +943,19 @@ impl Emitter {
     /// Continues at `slot` (a jump, nothing if it is laid out next and `at_end`, or an
     /// exit to the interpreter).
     fn goto(&mut self, slot: usize, at_end: bool) {
-        if at_end && self.next_in_layout == Some(slot) {
-            return;
-        }
-        match self.labels.get(&slot) {
-            Some(&l) => {
-                dynasm!(self.a ; .arch x64 ; jmp =>l);
+        match self.labels.get(&slot).copied() {
+            Some(l) => {
+                let nzcv = self.nzcv;
+                if !self.sets_nzcv.contains(&slot) {
+                    match self.label_nzcv.get(&slot).copied().unwrap_or(Nzcv::Settled) {
+                        Nzcv::Settled => self.settle(),
+                        saved => debug_assert_eq!(nzcv, saved, "NZCV at the jump to slot {slot}"),
+                    }
+                }
+                if !(at_end && self.next_in_layout == Some(slot)) {
+                    dynasm!(self.a ; .arch x64 ; jmp =>l);
+                }
+                self.nzcv = nzcv;
             }
             None => self.exit_inline(slot as i64, ret::CONTINUE),
         }
@@ -786,6 +974,26 @@ impl Emitter {
         self.goto(next, at_end);
     }
 
+    /// After a called handler that fell through to `next`. Only a handler can set
+    /// `attention` (generated code never does), so only here is it tested: when set, the
+    /// interpreter goes on with the block (and ends it at its next branch, as always).
+    fn ok_after_call(&mut self, next: usize) {
+        dynasm!(self.a ; .arch x64 ; inc r12 ; cmp r12, r14);
+        if next >= SLOTS {
+            self.exit_inline(next as i64, ret::NONE);
+            return;
+        }
+        let budget = self.exit(next as i64, ret::NONE);
+        let attention = self.exit(next as i64, ret::CONTINUE);
+        dynasm!(self.a
+            ; .arch x64
+            ; jae =>budget
+            ; cmp BYTE [rbx + ATTN], 0
+            ; jne =>attention
+        );
+        self.goto(next, true);
+    }
+
     /// After an op that branched to `target` (a slot of this page's VA, possibly outside it).
     fn branched(&mut self, target: i64, at_end: bool) {
         dynasm!(self.a ; .arch x64 ; inc r12);
@@ -793,11 +1001,11 @@ impl Emitter {
             self.exit_inline(target, ret::BRANCH);
             return;
         }
+        // No `attention` test: it is clear whenever generated code runs (see
+        // `ok_after_call`).
         let out = self.exit(target, ret::BRANCH);
         dynasm!(self.a
             ; .arch x64
-            ; cmp BYTE [rbx + ATTN], 0
-            ; jne =>out
             ; cmp r12, r14
             ; jae =>out
             ; mov r13, r12
@@ -805,11 +1013,13 @@ impl Emitter {
         self.goto(target as usize, at_end);
     }
 
-    /// Calls the op's handler and handles its flow.
-    fn call(&mut self, p: &Planned, op: *const Op) {
+    /// Calls the op's handler and handles its flow; NZCV is settled for the handler and
+    /// `after` where it falls through.
+    fn call(&mut self, p: &Planned, op: *const Op, after: Nzcv) {
         let disp = (p.slot * 4) as i32;
         let (op, f) = (op as i64, call_op as *const () as usize as i64);
         let not_ok = self.not_ok;
+        self.settle();
         self.flush_icount();
         dynasm!(self.a
             ; .arch x64
@@ -822,31 +1032,8 @@ impl Emitter {
             ; test eax, eax
             ; jnz =>not_ok
         );
-        self.ok(p.slot + 1, true);
-    }
-
-    /// NZCV from the host flags of an ADD/ADC (N=SF, Z=ZF, C=CF, V=OF) into `edx` and
-    /// `Regs::nzcv`.
-    fn flags(&mut self) {
-        dynasm!(self.a
-            ; .arch x64
-            ; sets dl
-            ; setz r8b
-            ; setc r9b
-            ; seto r10b
-            ; movzx edx, dl
-            ; shl edx, 31
-            ; movzx r8d, r8b
-            ; shl r8d, 30
-            ; or edx, r8d
-            ; movzx r9d, r9b
-            ; shl r9d, 29
-            ; or edx, r9d
-            ; movzx r10d, r10b
-            ; shl r10d, 28
-            ; or edx, r10d
-            ; mov [rbx + NZCV], edx
-        );
+        self.nzcv = after;
+        self.ok_after_call(p.slot + 1);
     }
 
     /// Jumps to `not_taken` unless `cond` holds for the NZCV in `edx` (ConditionHolds, from
@@ -862,17 +1049,56 @@ impl Emitter {
         );
     }
 
-    /// `rax + rcx + carry` at 64 or 32 bits, result to `rd`, flags to NZCV/`edx`.
-    fn add_carry(&mut self, sf: bool, carry: bool, rd: u8) {
-        let d = xo(rd);
-        match (sf, carry) {
-            (true, false) => dynasm!(self.a ; .arch x64 ; add rax, rcx),
-            (true, true) => dynasm!(self.a ; .arch x64 ; stc ; adc rax, rcx),
-            (false, false) => dynasm!(self.a ; .arch x64 ; add eax, ecx),
-            (false, true) => dynasm!(self.a ; .arch x64 ; stc ; adc eax, ecx),
+    /// Jumps to `not_taken` unless `cond` holds for NZCV: one host conditional jump on the
+    /// host flags when they are those of the op just emitted (`host`) and one jump can test
+    /// `cond`; otherwise from `Regs::nzcv` (settled first).
+    fn unless(&mut self, cond: u32, host: bool, not_taken: DynamicLabel) {
+        let l = not_taken;
+        match (host, self.nzcv, cond & 15) {
+            (true, Nzcv::Saved { .. }, 0) => dynasm!(self.a ; .arch x64 ; jne =>l),
+            (true, Nzcv::Saved { .. }, 1) => dynasm!(self.a ; .arch x64 ; je =>l),
+            (true, Nzcv::Saved { sub: false }, 2) => dynasm!(self.a ; .arch x64 ; jnc =>l),
+            (true, Nzcv::Saved { sub: true }, 2) => dynasm!(self.a ; .arch x64 ; jc =>l),
+            (true, Nzcv::Saved { sub: false }, 3) => dynasm!(self.a ; .arch x64 ; jc =>l),
+            (true, Nzcv::Saved { sub: true }, 3) => dynasm!(self.a ; .arch x64 ; jnc =>l),
+            (true, Nzcv::Saved { .. }, 4) => dynasm!(self.a ; .arch x64 ; jns =>l),
+            (true, Nzcv::Saved { .. }, 5) => dynasm!(self.a ; .arch x64 ; js =>l),
+            (true, Nzcv::Saved { .. }, 6) => dynasm!(self.a ; .arch x64 ; jno =>l),
+            (true, Nzcv::Saved { .. }, 7) => dynasm!(self.a ; .arch x64 ; jo =>l),
+            // HI is C and not Z: with a borrow for C, "above"; LS its negation.
+            (true, Nzcv::Saved { sub: true }, 8) => dynasm!(self.a ; .arch x64 ; jbe =>l),
+            (true, Nzcv::Saved { sub: true }, 9) => dynasm!(self.a ; .arch x64 ; ja =>l),
+            (true, Nzcv::Saved { .. }, 10) => dynasm!(self.a ; .arch x64 ; jl =>l),
+            (true, Nzcv::Saved { .. }, 11) => dynasm!(self.a ; .arch x64 ; jge =>l),
+            (true, Nzcv::Saved { .. }, 12) => dynasm!(self.a ; .arch x64 ; jle =>l),
+            (true, Nzcv::Saved { .. }, 13) => dynasm!(self.a ; .arch x64 ; jg =>l),
+            _ => {
+                self.settle();
+                dynasm!(self.a ; .arch x64 ; mov edx, [rbx + NZCV]);
+                self.unless_cond(cond, not_taken);
+            }
         }
-        dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
-        self.flags();
+    }
+
+    /// ADDS/SUBS: `rax + rcx` or `rax - rcx` at 64 or 32 bits, the result to `rd`, NZCV
+    /// saved (and still in the host flags).
+    fn arith_flags(&mut self, sf: bool, sub: bool, rd: u8) {
+        match (sf, sub) {
+            (true, false) => dynasm!(self.a ; .arch x64 ; add rax, rcx),
+            (true, true) => dynasm!(self.a ; .arch x64 ; sub rax, rcx),
+            (false, false) => dynasm!(self.a ; .arch x64 ; add eax, ecx),
+            (false, true) => dynasm!(self.a ; .arch x64 ; sub eax, ecx),
+        }
+        self.store_result(rd);
+        self.save_flags(sub);
+    }
+
+    /// `rax` to guest register `rd` (nothing for the discarding XZR slot).
+    fn store_result(&mut self, rd: u8) {
+        if rd != SINK {
+            let d = xo(rd);
+            dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
+        }
     }
 
     /// The effective address of a load/store op into `rax` (OFF: Xn + imm; REG_LSL:
@@ -910,36 +1136,27 @@ impl Emitter {
 
     /// The host address of the `n`-byte access at VA `rax` through the TLB table for
     /// `kind` into `rax`, or a jump to `slow` (miss, or the access leaves the page).
+    /// Clobbers `rcx`, `rdx`, `rsi`.
     fn tlb(&mut self, kind: AccessKind, n: u8, slow: DynamicLabel) {
         let t = table(self.el, kind) as i32 * TABLE_BYTES;
-        let mask = (TLB_SIZE - 1) as i32;
+        // The entry's byte offset, ((va >> 12) % TLB_SIZE) * 32, straight from va >> 7.
+        let index = ((TLB_SIZE - 1) << 5) as i32;
+        let last = i32::from(n) - 1;
+        // One compare checks the hit and that the access stays in the page: the page of
+        // its last byte must be the entry's tag. (A page crossed into has the next slot,
+        // so its tag is never the entry's.)
         dynasm!(self.a
             ; .arch x64
-            ; mov rdx, rax
-            ; shr rdx, 12
-            ; and edx, mask
-            ; shl edx, 5
+            ; mov edx, eax
+            ; shr edx, 7
+            ; and edx, index
             ; mov rsi, [rbx + TLBT]
-            ; lea rsi, [rsi + rdx + t]
-            ; mov rcx, rax
+            ; lea rcx, [rax + last]
             ; and rcx, -4096
-            ; cmp rcx, [rsi + TAG]
+            ; cmp rcx, [rsi + rdx + t + TAG]
             ; jne =>slow
-        );
-        if n > 1 {
-            let most = 4096 - i32::from(n);
-            dynasm!(self.a
-                ; .arch x64
-                ; mov ecx, eax
-                ; and ecx, 0xfff
-                ; cmp ecx, most
-                ; ja =>slow
-            );
-        }
-        dynasm!(self.a
-            ; .arch x64
             ; and eax, 0xfff
-            ; add rax, [rsi + HOST]
+            ; add rax, [rsi + rdx + t + HOST]
         );
     }
 
@@ -958,7 +1175,7 @@ impl Emitter {
     /// A slow path: the op through its handler, with the cold code.
     fn slow(&mut self, i: usize) -> DynamicLabel {
         let l = self.a.new_dynamic_label();
-        self.cold.push(Cold::Call(l, i));
+        self.cold.push(Cold::Call(l, i, self.nzcv));
         l
     }
 
@@ -967,7 +1184,7 @@ impl Emitter {
         let s = p.slot;
         let si = s as i64;
         match p.kind {
-            Kind::Call => self.call(p, op_addr),
+            Kind::Call => self.call(p, op_addr, Nzcv::Settled),
             Kind::AddImm { sf } => {
                 let (n, d) = (xo(op.rn), xo(op.rd));
                 dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
@@ -979,10 +1196,12 @@ impl Emitter {
                 self.ok(s + 1, true);
             }
             Kind::AddsImm { sf } => {
+                // SUBS is decoded as Xn + !imm + 1: the host subtracts imm.
+                let sub = op.aux & 1 == 1;
                 let n = xo(op.rn);
-                let imm = op.imm as i64;
+                let imm = if sub { !op.imm } else { op.imm } as i64;
                 dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, QWORD imm);
-                self.add_carry(sf, op.aux & 1 == 1, op.rd);
+                self.arith_flags(sf, sub, op.rd);
                 self.ok(s + 1, true);
             }
             Kind::Mem {
@@ -1009,10 +1228,7 @@ impl Emitter {
                 let n = xo(op.rn);
                 dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
                 if flags {
-                    if sub {
-                        dynasm!(self.a ; .arch x64 ; not rcx);
-                    }
-                    self.add_carry(sf, sub, op.rd);
+                    self.arith_flags(sf, sub, op.rd);
                 } else {
                     let d = xo(op.rd);
                     match (sf, sub) {
@@ -1079,6 +1295,7 @@ impl Emitter {
             Kind::Csel { sf, inv, inc } => {
                 let (n, m, d) = (xo(op.rn), xo(op.rm), xo(op.rd));
                 let t = i32::from(COND_TABLE[(op.aux & 15) as usize]);
+                self.settle();
                 dynasm!(self.a
                     ; .arch x64
                     ; mov r8, [rbx + m]
@@ -1117,8 +1334,7 @@ impl Emitter {
             }
             Kind::BCond => {
                 let nt = self.a.new_dynamic_label();
-                dynasm!(self.a ; .arch x64 ; mov edx, [rbx + NZCV]);
-                self.unless_cond(op.aux, nt);
+                self.unless(op.aux, false, nt);
                 self.branched(si + (op.imm as i64 >> 2), false);
                 dynasm!(self.a ; .arch x64 ; =>nt);
                 self.ok(s + 1, true);
@@ -1157,14 +1373,27 @@ impl Emitter {
                     dynasm!(self.a ; .arch x64 ; mov eax, eax);
                 }
                 dynasm!(self.a ; .arch x64 ; mov [rbx + r], rax ; inc rbp);
-                self.compare_reg(&op, sf, sub);
+                // The compare reads the stepped register from `rax` where it is an operand.
+                let (n, m) = (xo(op.rn), xo(op.rm));
+                match (op.rn == op.ra, op.rm == op.ra) {
+                    (true, true) => dynasm!(self.a ; .arch x64 ; mov rcx, rax),
+                    (true, false) => dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m]),
+                    (false, true) => {
+                        dynasm!(self.a ; .arch x64 ; mov rcx, rax ; mov rax, [rbx + n])
+                    }
+                    (false, false) => {
+                        dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, [rbx + m])
+                    }
+                }
+                self.arith_flags(sf, sub, op.rd);
                 self.fused_branch(&op, si + 2 + imm19(op.aux << 5), si + 3);
             }
             Kind::CmpImm { sf } => {
+                let sub = (op.aux >> 4) & 1 == 1;
                 let n = xo(op.rn);
-                let imm = op.imm as i64;
+                let imm = if sub { !op.imm } else { op.imm } as i64;
                 dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, QWORD imm);
-                self.add_carry(sf, (op.aux >> 4) & 1 == 1, op.rd);
+                self.arith_flags(sf, sub, op.rd);
                 self.fused_branch(&op, si + 1 + imm19(op.aux << 5), si + 2);
             }
             Kind::CmpReg { sf, sub } => {
@@ -1178,7 +1407,14 @@ impl Emitter {
                 self.load(n, op.rd);
                 dynasm!(self.a ; .arch x64 ; inc rbp);
                 let nt = self.a.new_dynamic_label();
-                self.test_zero(op.ra, (op.aux >> 8) & 1 == 1, (op.aux >> 9) & 1 == 1, nt);
+                let (sf, nz) = ((op.aux >> 8) & 1 == 1, (op.aux >> 9) & 1 == 1);
+                if op.ra == op.rd {
+                    // The register just loaded is still in `rcx`.
+                    dynasm!(self.a ; .arch x64 ; mov rax, rcx);
+                    self.test_zero_rax(sf, nz, nt);
+                } else {
+                    self.test_zero(op.ra, sf, nz, nt);
+                }
                 self.branched(si + 1 + imm19(op.aux << 1), false);
                 dynasm!(self.a ; .arch x64 ; =>nt);
                 self.branched(si + 2, true);
@@ -1217,10 +1453,9 @@ impl Emitter {
             (false, 2) => dynasm!(self.a ; .arch x64 ; xor eax, ecx),
             (false, _) => dynasm!(self.a ; .arch x64 ; and eax, ecx),
         }
-        let d = xo(rd);
-        dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
+        self.store_result(rd);
         if flags {
-            self.flags();
+            self.save_flags(false);
         }
     }
 
@@ -1248,7 +1483,10 @@ impl Emitter {
                 dynasm!(self.a ; .arch x64 ; add rax, rcx);
             }
         }
-        dynasm!(self.a ; .arch x64 ; mov r8, rax);
+        if mode != Mode::Off && mode != Mode::RegLsl {
+            // The address to write back.
+            dynasm!(self.a ; .arch x64 ; mov r8, rax);
+        }
         let kind = if load {
             AccessKind::Read
         } else {
@@ -1326,6 +1564,11 @@ impl Emitter {
     fn test_zero(&mut self, r: u8, sf: bool, nz: bool, not_taken: DynamicLabel) {
         let r = xo(r);
         dynasm!(self.a ; .arch x64 ; mov rax, [rbx + r]);
+        self.test_zero_rax(sf, nz, not_taken);
+    }
+
+    /// Jumps to `not_taken` unless (`rax` is zero) != `nz`.
+    fn test_zero_rax(&mut self, sf: bool, nz: bool, not_taken: DynamicLabel) {
         if sf {
             dynasm!(self.a ; .arch x64 ; test rax, rax);
         } else {
@@ -1338,26 +1581,24 @@ impl Emitter {
         }
     }
 
-    /// ADDS/SUBS (register, no shift): Xn + (SUB ? !Xm + 1 : Xm) into `rd`, flags set.
+    /// ADDS/SUBS (register, no shift): Xn + Xm or Xn - Xm into `rd`, NZCV saved.
     fn compare_reg(&mut self, op: &Op, sf: bool, sub: bool) {
         let (n, m) = (xo(op.rn), xo(op.rm));
         dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, [rbx + m]);
-        if sub {
-            dynasm!(self.a ; .arch x64 ; not rcx);
-        }
-        self.add_carry(sf, sub, op.rd);
+        self.arith_flags(sf, sub, op.rd);
     }
 
-    /// The branch of a fused compare: the branch retires too; NZCV in `edx`.
+    /// The branch of a fused compare, right after the compare's code (its host flags are
+    /// live): the branch retires too.
     fn fused_branch(&mut self, op: &Op, taken: i64, not_taken: i64) {
-        dynasm!(self.a ; .arch x64 ; inc rbp);
+        dynasm!(self.a ; .arch x64 ; lea rbp, [rbp + 1]);
         let cond = op.aux & 15;
         if cond >= 14 {
             self.branched(taken, true);
             return;
         }
         let nt = self.a.new_dynamic_label();
-        self.unless_cond(cond, nt);
+        self.unless(cond, true, nt);
         self.branched(taken, false);
         dynasm!(self.a ; .arch x64 ; =>nt);
         self.branched(not_taken, true);
