@@ -7,7 +7,6 @@
 //! new code is only guaranteed visible after IC IVAU + ISB, both of which end
 //! the block).
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -140,7 +139,7 @@ pub struct Core {
     /// boundaries.
     pub irq_line: Arc<AtomicBool>,
     /// Physical pages holding decoded code (mirrors the cache's keys).
-    pub code_pages: HashSet<u64>,
+    pub code_pages: crate::cache::PageSet,
     /// Queued code invalidations (physical address, length).
     pub inval: Vec<(u64, u64)>,
     /// Queued full code invalidation.
@@ -278,7 +277,7 @@ impl Cpu {
                 undef_words: Vec::with_capacity(UNDEF_WORDS),
                 user_mode: false,
                 irq_line: Arc::new(AtomicBool::new(false)),
-                code_pages: HashSet::new(),
+                code_pages: crate::cache::PageSet::default(),
                 inval: Vec::with_capacity(64),
                 inval_all: false,
                 asid: 0,

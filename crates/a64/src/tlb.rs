@@ -95,6 +95,23 @@ pub struct Tlb {
     pub(crate) t: Box<[[TlbEntry; TLB_SIZE]; TABLES]>,
     /// Some entry was filled from a block descriptor since the last full flush.
     pub has_large: bool,
+    /// The blocks (VA of the block without the top byte, log2 of its size) entries were
+    /// filled from since the last full flush, while there are at most [`MAX_BLOCKS`]; a
+    /// TLBI by VA outside all of them has no block piece to look for.
+    blocks: Vec<(u64, u8)>,
+    /// More blocks than that: every TLBI by VA looks at every entry.
+    many_blocks: bool,
+}
+
+/// Blocks [`Tlb`] keeps track of before it looks at every entry on a TLBI by VA.
+const MAX_BLOCKS: usize = 64;
+
+/// Bits of a VA that TLBI compares (not the top byte).
+const VA56: u64 = 0x00ff_ffff_ffff_ffff;
+
+/// Whether `va` lies in the block at `base` of size `1 << shift` (top bytes ignored).
+fn in_block(base: u64, shift: u8, va: u64) -> bool {
+    shift >= 56 || ((base ^ va) & VA56) >> shift == 0
 }
 
 impl Default for Tlb {
@@ -126,6 +143,15 @@ impl Tlb {
         if f.large {
             flags |= F_LARGE | (u32::from(f.block_shift) << BLOCK_SHIFT_AT);
             self.has_large = true;
+            let shift = f.block_shift.min(63);
+            let base = f.va & VA56 & !((1u64 << shift) - 1);
+            if !self.many_blocks && !self.blocks.contains(&(base, shift)) {
+                if self.blocks.len() < MAX_BLOCKS {
+                    self.blocks.push((base, shift));
+                } else {
+                    self.many_blocks = true;
+                }
+            }
         }
         self.t[table][slot(f.va)] = TlbEntry {
             tag: f.va & PAGE_MASK,
@@ -142,6 +168,8 @@ impl Tlb {
         Self {
             t: Box::new([[TlbEntry::INVALID; TLB_SIZE]; TABLES]),
             has_large: false,
+            blocks: Vec::with_capacity(MAX_BLOCKS),
+            many_blocks: false,
         }
     }
 
@@ -151,6 +179,8 @@ impl Tlb {
             t.fill(TlbEntry::INVALID);
         }
         self.has_large = false;
+        self.blocks.clear();
+        self.many_blocks = false;
     }
 
     /// Drop every non-global entry (ASID change, TLBI ASIDE1).
@@ -166,8 +196,16 @@ impl Tlb {
     /// that holds `va`.
     pub fn flush_va(&mut self, va: u64) {
         // The tag holds the full VA including the top byte, which TLBI ignores.
-        const VA56: u64 = 0x00ff_ffff_ffff_ffff;
-        if self.has_large {
+        let hit = if self.many_blocks {
+            true
+        } else {
+            // Blocks holding `va` are looked for now and need not be again.
+            let before = self.blocks.len();
+            self.blocks
+                .retain(|&(base, shift)| !in_block(base, shift, va));
+            self.blocks.len() != before
+        };
+        if self.has_large && hit {
             for e in self.t.iter_mut().flat_map(|t| t.iter_mut()) {
                 if e.flags & F_LARGE != 0 {
                     let shift = (e.flags >> BLOCK_SHIFT_AT) & 0xff;
@@ -265,6 +303,29 @@ mod tests {
         // The page itself goes when its own VA is named.
         t.flush_va(0x4000_7abc);
         assert_eq!(t.t[1][slot(0x4000_7000)].tag, u64::MAX);
+    }
+
+    #[test]
+    fn va_flush_finds_block_pieces_after_many_blocks_and_after_earlier_flushes() {
+        let mut t = Tlb::new();
+        // More blocks than are tracked one by one: every flush looks at every entry.
+        for b in 0..(MAX_BLOCKS as u64 + 8) {
+            fill(&mut t, 0, 0x4000_0000 + (b << 21) + (b << 12), 21);
+        }
+        let last = 0x4000_0000 + ((MAX_BLOCKS as u64 + 7) << 21) + ((MAX_BLOCKS as u64 + 7) << 12);
+        t.flush_va(last & !0x1f_ffff);
+        assert_eq!(t.t[0][slot(last)].tag, u64::MAX);
+        // Tracked: a flush outside every block keeps the pieces; one inside drops them,
+        // and a piece filled again afterwards is found by the next flush too.
+        t.flush_all();
+        fill(&mut t, 1, 0x4020_3000, 21);
+        t.flush_va(0x5000_0000);
+        assert_eq!(t.t[1][slot(0x4020_3000)].tag, 0x4020_3000);
+        t.flush_va(0x403f_f000);
+        assert_eq!(t.t[1][slot(0x4020_3000)].tag, u64::MAX);
+        fill(&mut t, 1, 0x4020_3000, 21);
+        t.flush_va(0x4020_0000);
+        assert_eq!(t.t[1][slot(0x4020_3000)].tag, u64::MAX);
     }
 
     #[test]
