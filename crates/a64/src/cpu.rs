@@ -566,8 +566,7 @@ impl Cpu {
             // Translated code tests `attention` only after the handlers it calls (nothing
             // else sets it): a block that has it set is finished by the interpreter.
             if let Some(j) = jit.as_deref_mut().filter(|_| !c.attention) {
-                if let Some(tb) = j.tb_at(idx, slot, c.regs.pstate.el) {
-                    let code = tb.code;
+                if let Some(code) = j.tb_at(idx, slot, c.regs.pstate.el) {
                     j.stats.entries += 1;
                     let mut f = Frame {
                         n,

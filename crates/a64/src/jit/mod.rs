@@ -103,8 +103,10 @@ pub(crate) struct Frame {
 /// Translation state of one decoded page.
 #[derive(Debug)]
 pub(crate) struct JitPage {
-    /// TB starting at each slot: index into [`Jit::tbs`] plus one, 0 for none.
-    pub tb: [u32; SLOTS],
+    /// Entry of the TB starting at each slot, with the EL it was translated for in its
+    /// low two bits (TB code starts are aligned); 0 for none. What a block start looks up,
+    /// in one load: [`Tb`] holds the rest.
+    pub tb: [usize; SLOTS],
     /// Times each slot was entered (block starts and in-page branch targets).
     pub heat: [u16; SLOTS],
     /// The live TBs of the page (indices into [`Jit::tbs`]).
@@ -124,11 +126,6 @@ impl JitPage {
 /// One translated block.
 #[derive(Debug)]
 pub(crate) struct Tb {
-    /// Host code entry (null once dropped).
-    pub code: *const u8,
-    /// Entry from another TB chaining to it (registers saved, frame set up).
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    pub chain_entry: *const u8,
     /// The ops its code calls or was generated from: never read, kept alive because the
     /// code holds their addresses.
     #[allow(dead_code)]
@@ -139,8 +136,6 @@ pub(crate) struct Tb {
     pub first: u16,
     /// See `first`.
     pub last: u16,
-    /// Exception level it was translated for (it picks the TLB tables).
-    pub el: u8,
 }
 
 /// What the translator did, for reports and benchmarks.
@@ -182,6 +177,10 @@ pub(crate) struct Jit {
     pub threshold: u16,
     /// Figures.
     pub stats: JitStats,
+    /// Bytes from a TB's entry to where another TB chains in (the same for every TB: the
+    /// code before it, saving registers, does not vary); 0 until the first TB is made.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    chain_offset: usize,
     #[cfg(target_arch = "x86_64")]
     region: Option<x64::Region>,
 }
@@ -204,6 +203,7 @@ impl Jit {
             pending: Vec::with_capacity(MAX_PENDING),
             threshold,
             stats: JitStats::default(),
+            chain_offset: 0,
             #[cfg(target_arch = "x86_64")]
             region: None,
         }
@@ -241,7 +241,6 @@ impl Jit {
                 return false;
             };
             if usize::from(tb.first) < to && usize::from(tb.last) >= from {
-                tb.code = std::ptr::null();
                 page.tb[usize::from(tb.entry)] = 0;
                 page.heat[usize::from(tb.entry)] = 0;
                 stats.invalidated += 1;
@@ -270,12 +269,11 @@ impl Jit {
         }
     }
 
-    /// The TB to run at `slot` of page `idx` at `el`, if any.
+    /// The entry of the TB to run at `slot` of page `idx` at `el`, if any.
     #[inline(always)]
-    pub fn tb_at(&self, idx: u32, slot: usize, el: u8) -> Option<&Tb> {
+    pub fn tb_at(&self, idx: u32, slot: usize, el: u8) -> Option<*const u8> {
         let t = self.pages.get(idx as usize)?.tb[slot & (SLOTS - 1)];
-        let tb = self.tbs.get((t as usize).checked_sub(1)?)?;
-        (tb.el == el && !tb.code.is_null()).then_some(tb)
+        (t != 0 && t & 3 == usize::from(el & 3)).then_some((t & !3) as *const u8)
     }
 
     /// Translates the block at `slot` of page `idx` (guest page at `host`, decoded ops in
@@ -323,22 +321,26 @@ impl Jit {
                 }
                 None => return,
             };
+            let offset = out.chain_entry as usize - out.code as usize;
+            if self.chain_offset != offset && self.chain_offset != 0 {
+                // Never: every TB starts with the same code. Not installed if it did not.
+                return;
+            }
+            self.chain_offset = offset;
             self.stats.translations += 1;
             self.stats.ops += plan.ops.len() as u64;
             self.stats.native_ops += out.native as u64;
             self.stats.code_bytes += out.bytes as u64;
             self.stats.code_in_use += out.bytes as u64;
             self.tbs.push(Tb {
-                code: out.code,
-                chain_entry: out.chain_entry,
                 ops,
                 entry: slot as u16,
                 first: plan.first as u16,
                 last: plan.last as u16,
-                el,
             });
             if let Some(jp) = self.pages.get_mut(idx as usize) {
-                jp.tb[slot] = self.tbs.len() as u32;
+                // Entries are 16-byte aligned (Region::emit): the EL fits below.
+                jp.tb[slot] = out.code as usize | usize::from(el & 3);
                 jp.live.push(self.tbs.len() as u32 - 1);
             }
             self.stats.translate_ns += start.elapsed().as_nanos() as u64;
@@ -383,10 +385,10 @@ extern "sysv64" fn chain(c: &mut crate::cpu::Core, f: &mut Frame) -> *const u8 {
     // SAFETY: `f.jit` is the running PE's translator, set by `Cpu::run_block` from its
     // `&mut Jit`, which it does not use until the TB returns.
     let j = unsafe { &mut *f.jit };
-    let Some(tb) = j.tb_at(idx, ((pc >> 2) as usize) & (SLOTS - 1), el) else {
+    let Some(entry) = j.tb_at(idx, ((pc >> 2) as usize) & (SLOTS - 1), el) else {
         return std::ptr::null();
     };
-    let code = tb.chain_entry;
+    let code = entry.wrapping_add(j.chain_offset);
     f.limit = (f.end - c.icount).min(crate::cpu::MAX_BLOCK);
     f.page_va = pc & PAGE_MASK;
     f.idx = u64::from(idx);

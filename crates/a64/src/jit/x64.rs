@@ -560,6 +560,9 @@ impl Region {
     /// Generates and installs the code of `plan`, whose ops are `ops` (same order, at
     /// stable addresses), for `el`.
     pub fn emit(&mut self, plan: &Plan, ops: &[Op], el: u8) -> Result<Emitted, Full> {
+        // Entries 16-byte aligned: instruction fetch likes it, and `JitPage::tb` keeps the
+        // EL in the low bits.
+        self.used = self.used.next_multiple_of(16).min(REGION_BYTES);
         let start = self.exec as usize + self.used;
         let mut e = Emitter::new(start, plan, el);
         e.body(plan, ops);
