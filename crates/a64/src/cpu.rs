@@ -678,6 +678,7 @@ impl Cpu {
             return false;
         }
         let mut j = Jit::new(t);
+        j.zva_bytes = self.core.profile.zva_bytes();
         for i in 0..self.cache.len() {
             j.page_created(i as u32);
         }

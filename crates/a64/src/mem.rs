@@ -209,11 +209,22 @@ impl PhysMem {
     pub fn read(&mut self, pa: u64, size: usize) -> Result<u64, BusFault> {
         if let Some((p, left)) = self.ram_ptr(pa) {
             if left >= size as u64 {
-                let mut b = [0u8; 8];
                 // SAFETY: `p` points into a registered RAM region with at least
                 // `size` bytes left (checked above); add_ram's contract keeps it valid.
-                unsafe { std::ptr::copy_nonoverlapping(p.0, b.as_mut_ptr(), size.min(8)) };
-                return Ok(u64::from_le_bytes(b));
+                // The common sizes without a call to memcpy.
+                return Ok(unsafe {
+                    match size {
+                        1 => u64::from(*p.0),
+                        2 => u64::from(u16::from_le(std::ptr::read_unaligned(p.0.cast()))),
+                        4 => u64::from(u32::from_le(std::ptr::read_unaligned(p.0.cast()))),
+                        8 => u64::from_le(std::ptr::read_unaligned(p.0.cast())),
+                        _ => {
+                            let mut b = [0u8; 8];
+                            std::ptr::copy_nonoverlapping(p.0, b.as_mut_ptr(), size.min(8));
+                            u64::from_le_bytes(b)
+                        }
+                    }
+                });
             }
         }
         self.mmio.read(pa, size as u8)
@@ -226,9 +237,19 @@ impl PhysMem {
     pub fn write(&mut self, pa: u64, size: usize, v: u64) -> Result<(), BusFault> {
         if let Some((p, left)) = self.ram_ptr(pa) {
             if left >= size as u64 {
-                let b = v.to_le_bytes();
                 // SAFETY: as in `read`, `p` has at least `size` valid bytes.
-                unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), p.0, size.min(8)) };
+                unsafe {
+                    match size {
+                        1 => *p.0 = v as u8,
+                        2 => std::ptr::write_unaligned(p.0.cast(), (v as u16).to_le()),
+                        4 => std::ptr::write_unaligned(p.0.cast(), (v as u32).to_le()),
+                        8 => std::ptr::write_unaligned(p.0.cast(), v.to_le()),
+                        _ => {
+                            let b = v.to_le_bytes();
+                            std::ptr::copy_nonoverlapping(b.as_ptr(), p.0, size.min(8));
+                        }
+                    }
+                }
                 return Ok(());
             }
         }

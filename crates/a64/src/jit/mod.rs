@@ -181,6 +181,9 @@ pub(crate) struct Jit {
     /// code before it, saving registers, does not vary); 0 until the first TB is made.
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     chain_offset: usize,
+    /// Bytes one DC ZVA zeroes on this PE (its profile's DCZID_EL0).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    pub zva_bytes: u64,
     #[cfg(target_arch = "x86_64")]
     region: Option<x64::Region>,
 }
@@ -204,6 +207,7 @@ impl Jit {
             threshold,
             stats: JitStats::default(),
             chain_offset: 0,
+            zva_bytes: 64,
             #[cfg(target_arch = "x86_64")]
             region: None,
         }
@@ -308,7 +312,11 @@ impl Jit {
             }
             let plan = x64::plan(host, page, slot);
             let ops: Box<[Op]> = plan.ops.iter().map(|p| p.op).collect();
-            let out = match self.region.as_mut().map(|r| r.emit(&plan, &ops, el)) {
+            let out = match self
+                .region
+                .as_mut()
+                .map(|r| r.emit(&plan, &ops, el, self.zva_bytes))
+            {
                 Some(Ok(out)) => out,
                 Some(Err(x64::Full)) => {
                     let empty = self.stats.code_in_use == 0;

@@ -127,6 +127,8 @@ pub(crate) enum Kind {
     Ubfm { sf: bool },
     /// CSEL/CSINC/CSINV/CSNEG.
     Csel { sf: bool, inv: bool, inc: bool },
+    /// DC ZVA (generated at EL1; at EL0 it may trap, and is called).
+    DcZva,
     /// B (not to itself).
     B,
     /// BL.
@@ -339,6 +341,9 @@ fn single(w: u32, op: &Op) -> Kind {
     }
     if w & 0x7F80_0000 == 0x5300_0000 {
         return Kind::Ubfm { sf };
+    }
+    if w & 0xFFFF_FFE0 == 0xD50B_7420 {
+        return Kind::DcZva;
     }
     if w & 0x3FE0_0800 == 0x1A80_0000 {
         return Kind::Csel {
@@ -559,12 +564,12 @@ impl Region {
 
     /// Generates and installs the code of `plan`, whose ops are `ops` (same order, at
     /// stable addresses), for `el`.
-    pub fn emit(&mut self, plan: &Plan, ops: &[Op], el: u8) -> Result<Emitted, Full> {
+    pub fn emit(&mut self, plan: &Plan, ops: &[Op], el: u8, zva: u64) -> Result<Emitted, Full> {
         // Entries 16-byte aligned: instruction fetch likes it, and `JitPage::tb` keeps the
         // EL in the low bits.
         self.used = self.used.next_multiple_of(16).min(REGION_BYTES);
         let start = self.exec as usize + self.used;
-        let mut e = Emitter::new(start, plan, el);
+        let mut e = Emitter::new(start, plan, el, zva);
         e.body(plan, ops);
         let native = e.native;
         let chain_at =
@@ -646,6 +651,8 @@ enum Nzcv {
 struct Emitter {
     a: VecAssembler<X64Relocation>,
     el: u8,
+    /// Bytes one DC ZVA zeroes.
+    zva: u64,
     /// Label of each op's slot.
     labels: HashMap<usize, DynamicLabel>,
     /// Slot of the op laid out after the current one.
@@ -671,7 +678,7 @@ struct Emitter {
 }
 
 impl Emitter {
-    fn new(base: usize, plan: &Plan, el: u8) -> Self {
+    fn new(base: usize, plan: &Plan, el: u8, zva: u64) -> Self {
         let mut a = VecAssembler::new(base);
         let labels = plan
             .ops
@@ -686,6 +693,7 @@ impl Emitter {
         Self {
             a,
             el,
+            zva,
             labels,
             next_in_layout: None,
             cold: Vec::new(),
@@ -749,7 +757,7 @@ impl Emitter {
                 );
             }
             let op_addr = &ops[i] as *const Op;
-            if p.kind != Kind::Call {
+            if self.generated(p.kind) {
                 self.native += 1;
             }
             self.op(i, p, op_addr);
@@ -857,6 +865,15 @@ impl Emitter {
             ; pop rbx
             ; ret
         );
+    }
+
+    /// Whether ops of `kind` get generated code (rather than a call of their handler).
+    fn generated(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Call => false,
+            Kind::DcZva => self.el == 1 && self.zva % 16 == 0 && (16..=2048).contains(&self.zva),
+            _ => true,
+        }
     }
 
     /// Brings `Core::icount` up to date: the ops committed since the last update (`r13`
@@ -1140,11 +1157,11 @@ impl Emitter {
     /// The host address of the `n`-byte access at VA `rax` through the TLB table for
     /// `kind` into `rax`, or a jump to `slow` (miss, or the access leaves the page).
     /// Clobbers `rcx`, `rdx`, `rsi`.
-    fn tlb(&mut self, kind: AccessKind, n: u8, slow: DynamicLabel) {
+    fn tlb(&mut self, kind: AccessKind, n: u32, slow: DynamicLabel) {
         let t = table(self.el, kind) as i32 * TABLE_BYTES;
         // The entry's byte offset, ((va >> 12) % TLB_SIZE) * 32, straight from va >> 7.
         let index = ((TLB_SIZE - 1) << 5) as i32;
-        let last = i32::from(n) - 1;
+        let last = n as i32 - 1;
         // One compare checks the hit and that the access stays in the page: the page of
         // its last byte must be the entry's tag. (A page crossed into has the next slot,
         // so its tag is never the entry's.)
@@ -1324,6 +1341,25 @@ impl Emitter {
                 dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
                 self.ok(s + 1, true);
             }
+            Kind::DcZva if self.generated(p.kind) => {
+                // As the handler with a TLB hit for writing (normal RAM, not holding
+                // code): n zero bytes at Xt rounded down to n. Anything else is its path.
+                let slow = self.slow(i);
+                let (t, n) = (xo(op.rd), self.zva as u32);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; mov rax, [rbx + t]
+                    ; and rax, -(n as i32)
+                );
+                self.tlb(AccessKind::Write, n, slow);
+                dynasm!(self.a ; .arch x64 ; pxor xmm0, xmm0);
+                for k in 0..(n / 16) as i32 {
+                    dynasm!(self.a ; .arch x64 ; movdqu [rax + 16 * k], xmm0);
+                }
+                self.ok(s + 1, true);
+            }
+            // The handler leaves NZCV alone.
+            Kind::DcZva => self.call(p, op_addr, self.nzcv),
             Kind::B => self.branched(si + (op.imm as i64 >> 2), true),
             Kind::Bl => {
                 let ret_addr = (s * 4 + 4) as i32;
@@ -1406,7 +1442,7 @@ impl Emitter {
             Kind::LdCbz { n, reg } => {
                 let slow = self.slow(i);
                 self.address(&op, reg, slow);
-                self.tlb(AccessKind::Read, n, slow);
+                self.tlb(AccessKind::Read, u32::from(n), slow);
                 self.load(n, op.rd);
                 dynasm!(self.a ; .arch x64 ; inc rbp);
                 let nt = self.a.new_dynamic_label();
@@ -1495,7 +1531,7 @@ impl Emitter {
         } else {
             AccessKind::Write
         };
-        self.tlb(kind, if pair { 2 * n } else { n }, slow);
+        self.tlb(kind, u32::from(if pair { 2 * n } else { n }), slow);
         let (t1, t2) = (xo(op.rd), xo(op.ra));
         let second = i32::from(n);
         if load {
