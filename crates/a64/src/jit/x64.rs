@@ -14,7 +14,9 @@
 //! plus `rbp`) where something can read it, before a called handler and when the TB
 //! returns or chains. The [`Frame`] pointer is at `[rsp]`. Guest
 //! registers stay in `Core::regs` (every op reads and writes them in memory), so a called
-//! handler sees exactly the state it would in the interpreter.
+//! handler sees exactly the state it would in the interpreter. NZCV is the exception: a
+//! flag-setting op leaves it in the host flags, saved at `[rsp + 16]` (see [`Nzcv`]), and
+//! `Regs::nzcv` is written only where a handler, an exit or a flag-reading op could see it.
 
 use std::collections::{HashMap, HashSet};
 use std::mem::offset_of;
