@@ -271,7 +271,19 @@ impl Core {
     /// # Errors
     /// The exception taken.
     pub fn read_aligned(&mut self, va: u64, size: usize) -> MemResult<u64> {
-        self.read_slow(va, size, self.regs.pstate.el, true)
+        let el = self.regs.pstate.el;
+        // Aligned, so inside one page: a TLB hit is the slow path's answer without its
+        // walk (exclusives and acquires are most of a kernel's walks otherwise).
+        if va & (size as u64).wrapping_sub(1) == 0 {
+            match size {
+                1 => return self.read_el::<1>(va, el),
+                2 => return self.read_el::<2>(va, el),
+                4 => return self.read_el::<4>(va, el),
+                8 => return self.read_el::<8>(va, el),
+                _ => {}
+            }
+        }
+        self.read_slow(va, size, el, true)
     }
 
     /// Aligned write at the current EL (alignment fault otherwise).
@@ -279,7 +291,18 @@ impl Core {
     /// # Errors
     /// The exception taken.
     pub fn write_aligned(&mut self, va: u64, size: usize, v: u64) -> MemResult<()> {
-        self.write_slow(va, size, v, self.regs.pstate.el, true)
+        let el = self.regs.pstate.el;
+        // As `read_aligned` (a write entry is never filled for a page holding code).
+        if va & (size as u64).wrapping_sub(1) == 0 {
+            match size {
+                1 => return self.write_el::<1>(va, v, el),
+                2 => return self.write_el::<2>(va, v, el),
+                4 => return self.write_el::<4>(va, v, el),
+                8 => return self.write_el::<8>(va, v, el),
+                _ => {}
+            }
+        }
+        self.write_slow(va, size, v, el, true)
     }
 
     /// Slow-path read.
