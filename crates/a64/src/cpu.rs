@@ -520,7 +520,7 @@ impl Cpu {
         let slot = ((c.regs.pc >> 2) as usize) & (OPS_PER_PAGE - 1);
         let threshold = j.threshold;
         let hot = match j.pages.get_mut(idx as usize) {
-            Some(jp) if jp.tb[slot] == 0 => Jit::heat(jp, slot, threshold),
+            Some(jp) => Jit::heat(jp, slot, threshold),
             _ => false,
         };
         if hot {
@@ -646,7 +646,7 @@ impl Cpu {
                     if let Some(j) = jit.as_deref_mut() {
                         let threshold = j.threshold;
                         if let Some(jp) = j.pages.get_mut(idx as usize) {
-                            if jp.tb[slot] == 0 && Jit::heat(jp, slot, threshold) {
+                            if Jit::heat(jp, slot, threshold) {
                                 j.want((idx, slot as u16, host, c.regs.pstate.el));
                             }
                         }

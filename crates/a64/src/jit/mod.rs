@@ -103,12 +103,12 @@ pub(crate) struct Frame {
 /// Translation state of one decoded page.
 #[derive(Debug)]
 pub(crate) struct JitPage {
-    /// Entry of the TB starting at each slot, with the EL it was translated for in its
-    /// low two bits (TB code starts are aligned); 0 for none. What a block start looks up,
-    /// in one load: [`Tb`] holds the rest.
+    /// Per slot, one word a block start looks up in one load: the entry of the TB starting
+    /// there, with the EL it was translated for in its low two bits (TB code starts are
+    /// 16-byte aligned), [`Tb`] holding the rest; or, while no TB starts there, the times
+    /// the slot was entered (block starts and in-page branch targets), shifted left by 4,
+    /// with [`HEAT`] set; 0 for neither.
     pub tb: [usize; SLOTS],
-    /// Times each slot was entered (block starts and in-page branch targets).
-    pub heat: [u16; SLOTS],
     /// The live TBs of the page (indices into [`Jit::tbs`]).
     pub live: Vec<u32>,
 }
@@ -117,10 +117,18 @@ impl JitPage {
     fn new() -> Box<Self> {
         Box::new(Self {
             tb: [0; SLOTS],
-            heat: [0; SLOTS],
             live: Vec::new(),
         })
     }
+}
+
+/// Marks a [`JitPage::tb`] word holding a heat count rather than a TB entry.
+const HEAT: usize = 8;
+
+/// Whether a [`JitPage::tb`] word is a TB's entry.
+#[inline(always)]
+fn is_tb(word: usize) -> bool {
+    word != 0 && word & HEAT == 0
 }
 
 /// One translated block.
@@ -246,24 +254,30 @@ impl Jit {
             };
             if usize::from(tb.first) < to && usize::from(tb.last) >= from {
                 page.tb[usize::from(tb.entry)] = 0;
-                page.heat[usize::from(tb.entry)] = 0;
                 stats.invalidated += 1;
                 return false;
             }
             true
         });
-        for h in page.heat.iter_mut().take(to.min(SLOTS)).skip(from) {
-            *h = 0;
+        for w in page.tb.iter_mut().take(to.min(SLOTS)).skip(from) {
+            if !is_tb(*w) {
+                *w = 0;
+            }
         }
         self.pending.retain(|w| w.0 != idx);
     }
 
-    /// Counts an entry into `slot` of page `idx`; true when it should be translated now.
+    /// Counts an entry into `slot` of page `idx` where no TB starts; true when it should
+    /// be translated now.
     #[inline(always)]
     pub fn heat(page: &mut JitPage, slot: usize, threshold: u16) -> bool {
-        let h = &mut page.heat[slot & (SLOTS - 1)];
-        *h = h.saturating_add(1);
-        *h == threshold.max(1)
+        let w = &mut page.tb[slot & (SLOTS - 1)];
+        if is_tb(*w) {
+            return false;
+        }
+        let n = u16::try_from(*w >> 4).unwrap_or(u16::MAX).saturating_add(1);
+        *w = (usize::from(n) << 4) | HEAT;
+        n == threshold.max(1)
     }
 
     /// Queues a translation found hot inside a block.
@@ -277,7 +291,8 @@ impl Jit {
     #[inline(always)]
     pub fn tb_at(&self, idx: u32, slot: usize, el: u8) -> Option<*const u8> {
         let t = self.pages.get(idx as usize)?.tb[slot & (SLOTS - 1)];
-        (t != 0 && t & 3 == usize::from(el & 3)).then_some((t & !3) as *const u8)
+        // A heat word has HEAT set, so its low four bits are never an EL.
+        (t & !0xf != 0 && t & 0xf == usize::from(el & 3)).then_some((t & !0xf) as *const u8)
     }
 
     /// Translates the block at `slot` of page `idx` (guest page at `host`, decoded ops in
@@ -294,7 +309,7 @@ impl Jit {
         let Some(jp) = self.pages.get(idx as usize) else {
             return;
         };
-        if jp.tb[slot] != 0 {
+        if is_tb(jp.tb[slot]) {
             return;
         }
         #[cfg(target_arch = "x86_64")]
