@@ -314,6 +314,9 @@ impl Cpu {
     /// Switch to Linux-user mode at EL0 (see [`Core::user_mode`]).
     pub fn set_user_mode(&mut self) {
         self.core.user_mode = true;
+        if let Some(j) = &mut self.jit {
+            j.zva_at_el0 = true;
+        }
         self.core.regs.switch_sp(0, false);
         self.core.regs.pstate.daif = 0;
         // FP/SIMD enabled at EL0, as Linux does for user processes.
@@ -679,6 +682,7 @@ impl Cpu {
         }
         let mut j = Jit::new(t);
         j.zva_bytes = self.core.profile.zva_bytes();
+        j.zva_at_el0 = self.core.user_mode;
         for i in 0..self.cache.len() {
             j.page_created(i as u32);
         }

@@ -120,6 +120,8 @@ fn straight(rng: &mut Rng) -> u32 {
                 | (rng.below(1 << 19) as u32) << 5
                 | d
         }
+        // DC ZVA through x24, somewhere in the first 4 KiB of the data (set by `program`).
+        19 if rng.below(2) == 0 => 0xD50B_7420 | 24,
         // Called ops that read NZCV: CCMP (immediate), ADC/ADCS/SBC/SBCS.
         13 if rng.below(2) == 0 => {
             sf | 0x7A40_0800
@@ -139,7 +141,7 @@ fn straight(rng: &mut Rng) -> u32 {
 fn program(rng: &mut Rng, len: usize) -> Vec<u32> {
     let mut p = Vec::with_capacity(len + 16);
     while p.len() < len {
-        match rng.below(11) {
+        match rng.below(12) {
             // A counted loop: mov x9, #k; body; subs x9, x9, #1; b.ne body.
             0 => {
                 let most = if rng.below(8) == 0 { 2000 } else { 20 };
@@ -220,6 +222,8 @@ fn program(rng: &mut Rng, len: usize) -> Vec<u32> {
                     p.push(straight(rng));
                 }
             }
+            // Point x24 anywhere in the data's first 4 KiB (any alignment) for DC ZVA.
+            7 => p.push(0x9100_0000 | (rng.below(4096) as u32) << 10 | 20 << 5 | 24), // add x24, x20, #k
             // A push and a pop through x23 (pre- and post-index, single or pair).
             5 => {
                 let (a, b) = (r(rng), r(rng));
@@ -283,6 +287,7 @@ fn machine(code: &[u32], seed: u64, threshold: Option<u16>) -> Machine {
     cpu.core.regs.x[21] = rng.below(16);
     cpu.core.regs.x[22] = 0x10; // unmapped
     cpu.core.regs.x[23] = DATA + 0x4000; // a stack for the pushes and pops
+    cpu.core.regs.x[24] = DATA; // DC ZVA zeroes around here
     cpu.core.regs.x[usize::from(a64::state::SP)] = DATA + 0x8000;
     cpu.set_pc(CODE);
     assert!(cpu.set_translation(threshold), "this host translates");

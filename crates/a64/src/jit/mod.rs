@@ -192,6 +192,9 @@ pub(crate) struct Jit {
     /// Bytes one DC ZVA zeroes on this PE (its profile's DCZID_EL0).
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub zva_bytes: u64,
+    /// DC ZVA at EL0 never traps (a user-mode process: no SCTLR_EL1.DZE to check).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    pub zva_at_el0: bool,
     #[cfg(target_arch = "x86_64")]
     region: Option<x64::Region>,
 }
@@ -216,6 +219,7 @@ impl Jit {
             stats: JitStats::default(),
             chain_offset: 0,
             zva_bytes: 64,
+            zva_at_el0: false,
             #[cfg(target_arch = "x86_64")]
             region: None,
         }
@@ -330,7 +334,7 @@ impl Jit {
             let out = match self
                 .region
                 .as_mut()
-                .map(|r| r.emit(&plan, &ops, el, self.zva_bytes))
+                .map(|r| r.emit(&plan, &ops, el, (self.zva_bytes, self.zva_at_el0)))
             {
                 Some(Ok(out)) => out,
                 Some(Err(x64::Full)) => {

@@ -129,7 +129,8 @@ pub(crate) enum Kind {
     Ubfm { sf: bool },
     /// CSEL/CSINC/CSINV/CSNEG.
     Csel { sf: bool, inv: bool, inc: bool },
-    /// DC ZVA (generated at EL1; at EL0 it may trap, and is called).
+    /// DC ZVA (generated at EL1, and at EL0 of a user-mode process; otherwise at EL0 it
+    /// may trap, and is called).
     DcZva,
     /// B (not to itself).
     B,
@@ -566,7 +567,15 @@ impl Region {
 
     /// Generates and installs the code of `plan`, whose ops are `ops` (same order, at
     /// stable addresses), for `el`.
-    pub fn emit(&mut self, plan: &Plan, ops: &[Op], el: u8, zva: u64) -> Result<Emitted, Full> {
+    /// `zva`: the bytes a DC ZVA zeroes, and whether it is generated at EL0 too (it never
+    /// traps there).
+    pub fn emit(
+        &mut self,
+        plan: &Plan,
+        ops: &[Op],
+        el: u8,
+        zva: (u64, bool),
+    ) -> Result<Emitted, Full> {
         // Entries 16-byte aligned: instruction fetch likes it, and `JitPage::tb` keeps the
         // EL in the low bits.
         self.used = self.used.next_multiple_of(16).min(REGION_BYTES);
@@ -653,8 +662,8 @@ enum Nzcv {
 struct Emitter {
     a: VecAssembler<X64Relocation>,
     el: u8,
-    /// Bytes one DC ZVA zeroes.
-    zva: u64,
+    /// Bytes one DC ZVA zeroes, and whether it gets generated code at EL0 too.
+    zva: (u64, bool),
     /// Label of each op's slot.
     labels: HashMap<usize, DynamicLabel>,
     /// Slot of the op laid out after the current one.
@@ -680,7 +689,7 @@ struct Emitter {
 }
 
 impl Emitter {
-    fn new(base: usize, plan: &Plan, el: u8, zva: u64) -> Self {
+    fn new(base: usize, plan: &Plan, el: u8, zva: (u64, bool)) -> Self {
         let mut a = VecAssembler::new(base);
         let labels = plan
             .ops
@@ -873,7 +882,10 @@ impl Emitter {
     fn generated(&self, kind: Kind) -> bool {
         match kind {
             Kind::Call => false,
-            Kind::DcZva => self.el == 1 && self.zva % 16 == 0 && (16..=2048).contains(&self.zva),
+            Kind::DcZva => {
+                let (n, el0) = self.zva;
+                (self.el == 1 || el0) && n % 16 == 0 && (16..=2048).contains(&n)
+            }
             _ => true,
         }
     }
@@ -1347,7 +1359,7 @@ impl Emitter {
                 // As the handler with a TLB hit for writing (normal RAM, not holding
                 // code): n zero bytes at Xt rounded down to n. Anything else is its path.
                 let slow = self.slow(i);
-                let (t, n) = (xo(op.rd), self.zva as u32);
+                let (t, n) = (xo(op.rd), self.zva.0 as u32);
                 dynasm!(self.a
                     ; .arch x64
                     ; mov rax, [rbx + t]
