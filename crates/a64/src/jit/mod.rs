@@ -202,10 +202,20 @@ pub(crate) struct Jit {
 /// Most pending translations kept between block boundaries.
 const MAX_PENDING: usize = 64;
 
-/// Whether this host has a translator.
+/// Whether this host has a translator: an x86-64 CPU with LAHF in 64-bit mode (CPUID
+/// 8000_0001h ECX bit 0; every one since 2006 or so), which the generated code saves NZCV with.
 #[must_use]
 pub fn supported() -> bool {
-    cfg!(target_arch = "x86_64")
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: CPUID and its leaf 8000_0001h exist on every x86-64 CPU. (The call is
+        // safe in newer Rust, hence the allow.)
+        #[allow(unused_unsafe)]
+        let ecx = unsafe { std::arch::x86_64::__cpuid(0x8000_0001) }.ecx;
+        ecx & 1 == 1
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 impl Jit {
