@@ -4,7 +4,9 @@
 //! and one translating, in random budgets; after every `run` call the registers, flags, PC,
 //! instruction count, exit and data memory must be equal. Budgets of one or a few
 //! instructions end blocks anywhere, so this compares state at block boundaries of every
-//! kind (budget, page end, in-page and out-of-page branches, faults).
+//! kind (budget, page end, in-page and out-of-page branches, faults). The programs run in a
+//! user-mode process (EL0, flat addresses) and at EL1 with the MMU on (page walks, the EL1
+//! TLB tables, exceptions taken to a vector).
 
 mod common;
 
@@ -255,7 +257,50 @@ struct Machine {
     _ram: Vec<u8>,
 }
 
+/// Where the random programs run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// EL0 of a user-mode process: flat addresses.
+    User,
+    /// EL1 with the MMU on: RAM identity-mapped with 4 KiB pages (tables in RAM), every
+    /// access through the EL1 TLB tables and page walks; an exception (the final SVC, a
+    /// fault) goes to a vector holding `b .`, which halts the PE.
+    El1,
+}
+
+/// Page tables (level 0 to 3) at the top of RAM.
+const TABLES: u64 = RAM_BASE + 0xF_0000;
+
+/// Identity-maps RAM at EL1 with 4 KiB pages, turns the MMU on and points VBAR_EL1 at a
+/// vector table whose current-EL synchronous entry is `b .`.
+fn el1_with_mmu(cpu: &mut Cpu) {
+    let (l0, l1, l2, l3) = (TABLES, TABLES + 0x1000, TABLES + 0x2000, TABLES + 0x3000);
+    let table = 3u64;
+    // Page: valid, AF, inner shareable, AttrIndx 0 (normal), EL1 read/write, global.
+    let page = 3u64 | (1 << 10) | (3 << 8);
+    let mut put = |pa: u64, v: u64| {
+        cpu.core.phys().write(pa, 8, v).expect("tables in RAM");
+    };
+    put(l0, l1 | table);
+    put(l1 + 8 * ((RAM_BASE >> 30) & 511), l2 | table);
+    put(l2 + 8 * ((RAM_BASE >> 21) & 511), l3 | table);
+    for n in 0..(RAM_SIZE as u64 >> 12) {
+        put(l3 + 8 * n, (RAM_BASE + (n << 12)) | page);
+    }
+    put(RAM_BASE + 0x200, 0x1400_0000); // b . (synchronous, current EL, SP_ELx)
+    let sys = &mut cpu.core.sys;
+    sys.mair = 0xff; // attribute 0: normal, write-back
+    sys.tcr = 16 | (1 << 23); // T0SZ 16 (48-bit VAs), 4 KiB granule, no TTBR1 walks
+    sys.ttbr0 = l0;
+    sys.vbar = RAM_BASE;
+    sys.sctlr |= 1; // M
+}
+
 fn machine(code: &[u32], seed: u64, threshold: Option<u16>) -> Machine {
+    machine_at(code, seed, threshold, Level::User)
+}
+
+fn machine_at(code: &[u32], seed: u64, threshold: Option<u16>, level: Level) -> Machine {
     let mut ram = vec![0u8; RAM_SIZE];
     let mut cpu = Cpu::new(CpuProfile::default(), Box::new(NoMmio::default()));
     // SAFETY: `ram` lives in the returned Machine with the CPU, which drops it first (field
@@ -279,7 +324,10 @@ fn machine(code: &[u32], seed: u64, threshold: Option<u16>) -> Machine {
             .write(DATA + 8 * i, 8, rng.next() & 0x00ff_00ff_00ff_00ff)
             .expect("data in RAM");
     }
-    cpu.set_user_mode();
+    match level {
+        Level::User => cpu.set_user_mode(),
+        Level::El1 => el1_with_mmu(&mut cpu),
+    }
     for i in 0..8 {
         cpu.core.regs.x[i] = rng.next();
     }
@@ -294,7 +342,11 @@ fn machine(code: &[u32], seed: u64, threshold: Option<u16>) -> Machine {
     Machine { cpu, _ram: ram }
 }
 
-fn state(m: &mut Machine) -> (Vec<u64>, u64, u32, u64, Vec<u8>) {
+/// What is compared: registers, PC, NZCV, instruction count, data memory, and the
+/// exception registers (syndrome, fault address, return address: EL1 runs take exceptions).
+type State = (Vec<u64>, u64, u32, u64, Vec<u8>, [u64; 3]);
+
+fn state(m: &mut Machine) -> State {
     let mut data = vec![0u8; 0x1_0000];
     for (i, b) in data.iter_mut().enumerate() {
         *b = m.cpu.core.phys().read(DATA + i as u64, 1).expect("data") as u8;
@@ -307,13 +359,14 @@ fn state(m: &mut Machine) -> (Vec<u64>, u64, u32, u64, Vec<u8>) {
         m.cpu.core.regs.nzcv,
         m.cpu.core.icount,
         data,
+        [m.cpu.core.sys.esr, m.cpu.core.sys.far, m.cpu.core.sys.elr],
     )
 }
 
 /// Runs `code` on both CPUs in random budgets, comparing after every run.
-fn compare(code: &[u32], seed: u64, threshold: u16) -> (u64, a64::JitStats) {
-    let mut i = machine(code, seed, None);
-    let mut t = machine(code, seed, Some(threshold));
+fn compare(code: &[u32], seed: u64, threshold: u16, level: Level) -> (u64, a64::JitStats) {
+    let mut i = machine_at(code, seed, None, level);
+    let mut t = machine_at(code, seed, Some(threshold), level);
     let rng = Rng::new(seed ^ 0x5555);
     let mut runs = 0u64;
     loop {
@@ -339,7 +392,7 @@ fn compare(code: &[u32], seed: u64, threshold: u16) -> (u64, a64::JitStats) {
                 .collect();
         assert!(
             si == st,
-            "seed {seed}, threshold {threshold}: state differs after run {runs} (budget {budget}): regs equal {} {differ:?}, pc {:#x} vs {:#x}, nzcv {:#x} vs {:#x}, icount {} vs {}, data equal {}",
+            "seed {seed}, threshold {threshold}: state differs after run {runs} (budget {budget}): regs equal {} {differ:?}, pc {:#x} vs {:#x}, nzcv {:#x} vs {:#x}, icount {} vs {}, data equal {}, ESR/FAR/ELR {:x?} vs {:x?}",
             si.0 == st.0,
             si.1,
             st.1,
@@ -347,7 +400,9 @@ fn compare(code: &[u32], seed: u64, threshold: u16) -> (u64, a64::JitStats) {
             st.2,
             si.3,
             st.3,
-            si.4 == st.4
+            si.4 == st.4,
+            si.5,
+            st.5
         );
         if !matches!(ei, Exit::Budget) || runs > 20_000 {
             break;
@@ -369,13 +424,34 @@ fn random_programs_run_the_same_translated_and_interpreted() {
         let len = 200 + rng.below(1200) as usize;
         let code = program(&mut rng, len);
         for threshold in [0u16, 2, 7] {
-            let (_, stats) = compare(&code, seed, threshold);
+            let (_, stats) = compare(&code, seed, threshold, Level::User);
             native += stats.native_ops;
             translations += stats.translations;
         }
     }
     // The comparison means something only if code was translated, natively too.
     assert!(translations > 1000, "{translations} translations");
+    assert!(native > 1000, "{native} ops with generated code");
+}
+
+#[test]
+fn random_programs_at_el1_with_the_mmu_run_the_same_translated_and_interpreted() {
+    if !a64::jit::supported() {
+        return;
+    }
+    let mut native = 0;
+    let mut walks_seen = false;
+    for seed in 100..130u64 {
+        let mut rng = Rng::new(seed);
+        let len = 200 + rng.below(1200) as usize;
+        let code = program(&mut rng, len);
+        for threshold in [0u16, 7] {
+            let (runs, stats) = compare(&code, seed, threshold, Level::El1);
+            native += stats.native_ops;
+            walks_seen |= runs > 1;
+        }
+    }
+    assert!(walks_seen, "the programs ran in more than one piece");
     assert!(native > 1000, "{native} ops with generated code");
 }
 
