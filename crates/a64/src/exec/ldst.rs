@@ -184,7 +184,8 @@ fn stv<const M: u8, const N: usize>(c: &mut Core, op: &Op) -> Step {
     Ok(())
 }
 
-fn nop(_: &mut Core, _: &Op) -> Step {
+/// PRFM and PRFUM: no caches are modelled (the translator generates nothing for them).
+pub(crate) fn nop(_: &mut Core, _: &Op) -> Step {
     Ok(())
 }
 

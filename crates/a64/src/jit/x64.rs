@@ -129,6 +129,10 @@ pub(crate) enum Kind {
     Ubfm { sf: bool },
     /// CSEL/CSINC/CSINV/CSNEG.
     Csel { sf: bool, inv: bool, inc: bool },
+    /// LSLV/LSRV/ASRV/RORV (the host's shifts mask the count as the architecture does).
+    Shiftv { sf: bool },
+    /// An op whose handler does nothing (PRFM).
+    Nop,
     /// DC ZVA (generated at EL1, and at EL0 of a user-mode process; otherwise at EL0 it
     /// may trap, and is called).
     DcZva,
@@ -235,6 +239,7 @@ fn classify(host: HostPtr, slot: usize) -> (Op, Kind) {
             reg: w0 & 0x3FC0_0000 != 0x3940_0000,
         },
         Fusion::None if std::ptr::fn_addr_eq(op.h, crate::exec::undefined as Handler) => Kind::Call,
+        Fusion::None if std::ptr::fn_addr_eq(op.h, crate::exec::ldst::nop as Handler) => Kind::Nop,
         Fusion::None => single(w0, &op),
     };
     (op, kind)
@@ -347,6 +352,9 @@ fn single(w: u32, op: &Op) -> Kind {
     }
     if w & 0xFFFF_FFE0 == 0xD50B_7420 {
         return Kind::DcZva;
+    }
+    if w & 0x7FE0_F000 == 0x1AC0_2000 {
+        return Kind::Shiftv { sf };
     }
     if w & 0x3FE0_0800 == 0x1A80_0000 {
         return Kind::Csel {
@@ -1374,6 +1382,23 @@ impl Emitter {
             }
             // The handler leaves NZCV alone.
             Kind::DcZva => self.call(p, op_addr, self.nzcv),
+            Kind::Shiftv { sf } => {
+                let (n, m) = (xo(op.rn), xo(op.rm));
+                dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m] ; mov rax, [rbx + n]);
+                match (sf, op.aux & 3) {
+                    (true, 0) => dynasm!(self.a ; .arch x64 ; shl rax, cl),
+                    (true, 1) => dynasm!(self.a ; .arch x64 ; shr rax, cl),
+                    (true, 2) => dynasm!(self.a ; .arch x64 ; sar rax, cl),
+                    (true, _) => dynasm!(self.a ; .arch x64 ; ror rax, cl),
+                    (false, 0) => dynasm!(self.a ; .arch x64 ; shl eax, cl),
+                    (false, 1) => dynasm!(self.a ; .arch x64 ; shr eax, cl),
+                    (false, 2) => dynasm!(self.a ; .arch x64 ; sar eax, cl),
+                    (false, _) => dynasm!(self.a ; .arch x64 ; ror eax, cl),
+                }
+                self.store_result(op.rd);
+                self.ok(s + 1, true);
+            }
+            Kind::Nop => self.ok(s + 1, true),
             Kind::B => self.branched(si + (op.imm as i64 >> 2), true),
             Kind::Bl => {
                 let ret_addr = (s * 4 + 4) as i32;
