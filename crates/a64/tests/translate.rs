@@ -124,10 +124,11 @@ fn straight(rng: &mut Rng) -> u32 {
         }
         // DC ZVA through x24, somewhere in the first 4 KiB of the data (set by `program`).
         19 if rng.below(2) == 0 => 0xD50B_7420 | 24,
-        // Called ops that read NZCV: CCMP (immediate), ADC/ADCS/SBC/SBCS.
+        // Ops that read NZCV: CCMP/CCMN (register or immediate), ADC/ADCS/SBC/SBCS.
         13 if rng.below(2) == 0 => {
-            sf | 0x7A40_0800
+            sf | 0x3A40_0000
                 | (rng.below(2) as u32) << 30
+                | (rng.below(2) as u32) << 11
                 | (rng.below(32) as u32) << 16
                 | (rng.below(16) as u32) << 12
                 | n << 5

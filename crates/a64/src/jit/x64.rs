@@ -133,6 +133,8 @@ pub(crate) enum Kind {
     Shiftv { sf: bool },
     /// An op whose handler does nothing (PRFM).
     Nop,
+    /// CCMP/CCMN, register (`imm` false) or immediate.
+    Ccmp { sf: bool, sub: bool, imm: bool },
     /// DC ZVA (generated at EL1, and at EL0 of a user-mode process; otherwise at EL0 it
     /// may trap, and is called).
     DcZva,
@@ -356,6 +358,13 @@ fn single(w: u32, op: &Op) -> Kind {
     if w & 0x7FE0_F000 == 0x1AC0_2000 {
         return Kind::Shiftv { sf };
     }
+    if w & 0x3FE0_0410 == 0x3A40_0000 {
+        return Kind::Ccmp {
+            sf,
+            sub: (w >> 30) & 1 == 1,
+            imm: (w >> 11) & 1 == 1,
+        };
+    }
     if w & 0x3FE0_0800 == 0x1A80_0000 {
         return Kind::Csel {
             sf,
@@ -425,6 +434,7 @@ fn nzcv_after(p: &Planned, before: Nzcv) -> Nzcv {
         | Kind::StepCmp { sub, .. }
         | Kind::AddSubSh { sub, s: true, .. } => Nzcv::Saved { sub },
         Kind::LogicSh { s: true, .. } | Kind::LogicImm { opc: 3, .. } => Nzcv::Saved { sub: false },
+        Kind::Ccmp { sub, .. } => Nzcv::Saved { sub },
         // Called handlers, and the ops reading the flags, have them settled.
         Kind::Call | Kind::BCond | Kind::Csel { .. } => Nzcv::Settled,
         _ => before,
@@ -1399,6 +1409,33 @@ impl Emitter {
                 self.ok(s + 1, true);
             }
             Kind::Nop => self.ok(s + 1, true),
+            Kind::Ccmp { sf, sub, imm } => {
+                // Both ways leave NZCV in its saved form: the compare's host flags, or the
+                // op's #nzcv written in that form (CF a borrow for CCMP).
+                let f = u16::from(((op.aux >> 4) & 15) as u8);
+                let c = ((f >> 1) & 1) ^ u16::from(sub);
+                let raw = (((f >> 3) & 1) << 15) | (((f >> 2) & 1) << 14) | (c << 8) | (f & 1);
+                let (fail, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
+                self.unless(op.aux, false, fail);
+                let n = xo(op.rn);
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
+                if imm {
+                    dynasm!(self.a ; .arch x64 ; mov ecx, op.imm as i32);
+                } else {
+                    let m = xo(op.rm);
+                    dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m]);
+                }
+                self.arith_flags(sf, sub, SINK);
+                dynasm!(self.a
+                    ; .arch x64
+                    ; jmp =>done
+                    ; =>fail
+                    ; mov WORD [rsp + 16], raw as i16
+                    ; =>done
+                );
+                self.nzcv = Nzcv::Saved { sub };
+                self.ok(s + 1, true);
+            }
             Kind::B => self.branched(si + (op.imm as i64 >> 2), true),
             Kind::Bl => {
                 let ret_addr = (s * 4 + 4) as i32;
