@@ -32,7 +32,7 @@ fn straight(rng: &mut Rng) -> u32 {
     let imm12 = rng.below(4096) as u32;
     let sh = rng.below(3) as u32;
     let amount = rng.below(if sf != 0 { 64 } else { 32 }) as u32;
-    match rng.below(22) {
+    match rng.below(23) {
         // ADD/SUB (immediate), with and without flags, shifted or not.
         0 => sf | 0x1100_0000 | (rng.below(2) as u32) << 22 | imm12 << 10 | n << 5 | d,
         1 => sf | 0x5100_0000 | imm12 << 10 | n << 5 | d,
@@ -143,6 +143,16 @@ fn straight(rng: &mut Rng) -> u32 {
             1 => 0xF8A0_6800 | m << 16 | 20 << 5,
             _ => 0xF880_0000 | (rng.below(512) as u32) << 12 | 20 << 5 | 1,
         },
+        // ADD/ADDS/SUB/SUBS (extended register): every extension, shifts 0 to 4.
+        22 => {
+            sf | 0x0B20_0000
+                | (rng.below(4) as u32) << 29
+                | m << 16
+                | (rng.below(8) as u32) << 13
+                | (rng.below(5) as u32) << 10
+                | n << 5
+                | d
+        }
         // Keep x21 a small index.
         _ => 0x9240_0C00 | n << 5 | 21, // and x21, xn, #0xf
     }

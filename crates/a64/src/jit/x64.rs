@@ -133,6 +133,8 @@ pub(crate) enum Kind {
     Shiftv { sf: bool },
     /// An op whose handler does nothing (PRFM).
     Nop,
+    /// ADD/ADDS/SUB/SUBS (extended register).
+    AddSubExt { sf: bool, sub: bool, s: bool },
     /// CCMP/CCMN, register (`imm` false) or immediate.
     Ccmp { sf: bool, sub: bool, imm: bool },
     /// DC ZVA (generated at EL1, and at EL0 of a user-mode process; otherwise at EL0 it
@@ -169,6 +171,7 @@ impl Kind {
                 | Kind::CmpImm { .. }
                 | Kind::CmpReg { .. }
                 | Kind::AddSubSh { s: true, .. }
+                | Kind::AddSubExt { s: true, .. }
                 | Kind::LogicSh { s: true, .. }
                 | Kind::LogicImm { opc: 3, .. }
         )
@@ -358,6 +361,13 @@ fn single(w: u32, op: &Op) -> Kind {
     if w & 0x7FE0_F000 == 0x1AC0_2000 {
         return Kind::Shiftv { sf };
     }
+    if w & 0x1FE0_0000 == 0x0B20_0000 && (w >> 10) & 7 <= 4 {
+        return Kind::AddSubExt {
+            sf,
+            sub: (w >> 30) & 1 == 1,
+            s: (w >> 29) & 1 == 1,
+        };
+    }
     if w & 0x3FE0_0410 == 0x3A40_0000 {
         return Kind::Ccmp {
             sf,
@@ -432,7 +442,8 @@ fn nzcv_after(p: &Planned, before: Nzcv) -> Nzcv {
         },
         Kind::CmpReg { sub, .. }
         | Kind::StepCmp { sub, .. }
-        | Kind::AddSubSh { sub, s: true, .. } => Nzcv::Saved { sub },
+        | Kind::AddSubSh { sub, s: true, .. }
+        | Kind::AddSubExt { sub, s: true, .. } => Nzcv::Saved { sub },
         Kind::LogicSh { s: true, .. } | Kind::LogicImm { opc: 3, .. } => Nzcv::Saved { sub: false },
         Kind::Ccmp { sub, .. } => Nzcv::Saved { sub },
         // Called handlers, and the ops reading the flags, have them settled.
@@ -1409,6 +1420,38 @@ impl Emitter {
                 self.ok(s + 1, true);
             }
             Kind::Nop => self.ok(s + 1, true),
+            Kind::AddSubExt { sf, sub, s: flags } => {
+                // Xm extended (UXTB..SXTX, as the op's option) and shifted left 0 to 4.
+                let m = xo(op.rm);
+                dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m]);
+                match op.aux & 7 {
+                    0 => dynasm!(self.a ; .arch x64 ; movzx ecx, cl),
+                    1 => dynasm!(self.a ; .arch x64 ; movzx ecx, cx),
+                    2 => dynasm!(self.a ; .arch x64 ; mov ecx, ecx),
+                    4 => dynasm!(self.a ; .arch x64 ; movsx rcx, cl),
+                    5 => dynasm!(self.a ; .arch x64 ; movsx rcx, cx),
+                    6 => dynasm!(self.a ; .arch x64 ; movsxd rcx, ecx),
+                    _ => {}
+                }
+                let sh = ((op.aux >> 8) & 7) as i8;
+                if sh != 0 {
+                    dynasm!(self.a ; .arch x64 ; shl rcx, sh);
+                }
+                let n = xo(op.rn);
+                dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
+                if flags {
+                    self.arith_flags(sf, sub, op.rd);
+                } else {
+                    match (sf, sub) {
+                        (true, false) => dynasm!(self.a ; .arch x64 ; add rax, rcx),
+                        (true, true) => dynasm!(self.a ; .arch x64 ; sub rax, rcx),
+                        (false, false) => dynasm!(self.a ; .arch x64 ; add eax, ecx),
+                        (false, true) => dynasm!(self.a ; .arch x64 ; sub eax, ecx),
+                    }
+                    self.store_result(op.rd);
+                }
+                self.ok(s + 1, true);
+            }
             Kind::Ccmp { sf, sub, imm } => {
                 // Both ways leave NZCV in its saved form: the compare's host flags, or the
                 // op's #nzcv written in that form (CF a borrow for CCMP).
