@@ -314,9 +314,6 @@ impl Cpu {
     /// Switch to Linux-user mode at EL0 (see [`Core::user_mode`]).
     pub fn set_user_mode(&mut self) {
         self.core.user_mode = true;
-        if let Some(j) = &mut self.jit {
-            j.zva_at_el0 = true;
-        }
         self.core.regs.switch_sp(0, false);
         self.core.regs.pstate.daif = 0;
         // FP/SIMD enabled at EL0, as Linux does for user processes.
@@ -514,9 +511,11 @@ impl Cpu {
             // Queued invalidations first: they apply at the next boundary.
             return;
         }
+        // What DC ZVA does on this PE, for the code generated for it.
+        let zva = || (c.profile.zva_bytes(), c.user_mode);
         while let Some((pi, ps, ph, pel)) = j.pending.pop() {
             if let Some(page) = self.cache.page(pi) {
-                j.translate(pi, usize::from(ps), ph, page, pel);
+                j.translate(pi, usize::from(ps), ph, page, pel, zva());
             }
         }
         let el = c.regs.pstate.el;
@@ -528,7 +527,7 @@ impl Cpu {
         };
         if hot {
             if let Some(page) = self.cache.page(idx) {
-                j.translate(idx, slot, host, page, el);
+                j.translate(idx, slot, host, page, el, zva());
             }
         }
     }
@@ -681,8 +680,6 @@ impl Cpu {
             return false;
         }
         let mut j = Jit::new(t);
-        j.zva_bytes = self.core.profile.zva_bytes();
-        j.zva_at_el0 = self.core.user_mode;
         for i in 0..self.cache.len() {
             j.page_created(i as u32);
         }

@@ -189,12 +189,6 @@ pub(crate) struct Jit {
     /// code before it, saving registers, does not vary); 0 until the first TB is made.
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     chain_offset: usize,
-    /// Bytes one DC ZVA zeroes on this PE (its profile's DCZID_EL0).
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    pub zva_bytes: u64,
-    /// DC ZVA at EL0 never traps (a user-mode process: no SCTLR_EL1.DZE to check).
-    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    pub zva_at_el0: bool,
     #[cfg(target_arch = "x86_64")]
     region: Option<x64::Region>,
 }
@@ -228,8 +222,6 @@ impl Jit {
             threshold,
             stats: JitStats::default(),
             chain_offset: 0,
-            zva_bytes: 64,
-            zva_at_el0: false,
             #[cfg(target_arch = "x86_64")]
             region: None,
         }
@@ -310,7 +302,9 @@ impl Jit {
     }
 
     /// Translates the block at `slot` of page `idx` (guest page at `host`, decoded ops in
-    /// `page`) for `el`. Does nothing if one exists or this host has no translator.
+    /// `page`) for `el`. `zva`: the bytes a DC ZVA zeroes on this PE, and whether it never
+    /// traps at EL0 (a user-mode process). Does nothing if one exists or this host has no
+    /// translator.
     pub fn translate(
         &mut self,
         idx: u32,
@@ -318,6 +312,7 @@ impl Jit {
         host: HostPtr,
         page: &crate::cache::CodePage,
         el: u8,
+        zva: (u64, bool),
     ) {
         let slot = slot & (SLOTS - 1);
         let Some(jp) = self.pages.get(idx as usize) else {
@@ -341,11 +336,7 @@ impl Jit {
             }
             let plan = x64::plan(host, page, slot);
             let ops: Box<[Op]> = plan.ops.iter().map(|p| p.op).collect();
-            let out = match self
-                .region
-                .as_mut()
-                .map(|r| r.emit(&plan, &ops, el, (self.zva_bytes, self.zva_at_el0)))
-            {
+            let out = match self.region.as_mut().map(|r| r.emit(&plan, &ops, el, zva)) {
                 Some(Ok(out)) => out,
                 Some(Err(x64::Full)) => {
                     let empty = self.stats.code_in_use == 0;
@@ -384,7 +375,7 @@ impl Jit {
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let _ = (host, page, el);
+            let _ = (host, page, el, zva);
         }
     }
 }

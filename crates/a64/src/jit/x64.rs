@@ -105,7 +105,7 @@ pub(crate) enum Kind {
     /// ADD/SUB (immediate), no flags.
     AddImm { sf: bool },
     /// ADDS/SUBS (immediate), CMP/CMN.
-    AddsImm { sf: bool },
+    AddsImm { sf: bool, sub: bool },
     /// Integer load (zero-extending) or store of `n` bytes, or a pair of them.
     Mem {
         n: u8,
@@ -153,7 +153,7 @@ pub(crate) enum Kind {
     /// Fused ADD/SUB #imm to itself; CMP (register); B.cond.
     StepCmp { sf: bool, sub: bool },
     /// Fused ADDS/SUBS (immediate); B.cond.
-    CmpImm { sf: bool },
+    CmpImm { sf: bool, sub: bool },
     /// Fused ADDS/SUBS (register); B.cond.
     CmpReg { sf: bool, sub: bool },
     /// Fused zero-extending load; CBZ/CBNZ.
@@ -161,20 +161,27 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// For an op whose code sets NZCV, the form it leaves it saved in: `Some(true)` when the
+    /// host CF is a SUB's borrow, `Some(false)` when it is C (ADD, logic).
+    fn sets_nzcv(self) -> Option<bool> {
+        match self {
+            Kind::AddsImm { sub, .. }
+            | Kind::CmpImm { sub, .. }
+            | Kind::CmpReg { sub, .. }
+            | Kind::StepCmp { sub, .. }
+            | Kind::AddSubSh { sub, s: true, .. }
+            | Kind::AddSubExt { sub, s: true, .. }
+            | Kind::Ccmp { sub, .. } => Some(sub),
+            Kind::LogicSh { s: true, .. } | Kind::LogicImm { opc: 3, .. } => Some(false),
+            _ => None,
+        }
+    }
+
     /// Whether the op's code overwrites all of NZCV before anything can read it (a handler
-    /// call, an exit, a flag-reading op).
+    /// call, an exit, a flag-reading op): every flag-setting op but CCMP, which reads the
+    /// flags first.
     fn sets_nzcv_first(self) -> bool {
-        matches!(
-            self,
-            Kind::AddsImm { .. }
-                | Kind::StepCmp { .. }
-                | Kind::CmpImm { .. }
-                | Kind::CmpReg { .. }
-                | Kind::AddSubSh { s: true, .. }
-                | Kind::AddSubExt { s: true, .. }
-                | Kind::LogicSh { s: true, .. }
-                | Kind::LogicImm { opc: 3, .. }
-        )
+        self.sets_nzcv().is_some() && !matches!(self, Kind::Ccmp { .. })
     }
 }
 
@@ -229,14 +236,11 @@ fn classify(host: HostPtr, slot: usize) -> (Op, Kind) {
             sub: (second >> 30) & 1 == 1,
         },
         Fusion::Pair if second & 0xFF00_0010 == 0x5400_0000 => {
-            let sf = w0 >> 31 == 1;
+            let (sf, sub) = (w0 >> 31 == 1, (w0 >> 30) & 1 == 1);
             if w0 & 0x3F80_0000 == 0x3100_0000 {
-                Kind::CmpImm { sf }
+                Kind::CmpImm { sf, sub }
             } else {
-                Kind::CmpReg {
-                    sf,
-                    sub: (w0 >> 30) & 1 == 1,
-                }
+                Kind::CmpReg { sf, sub }
             }
         }
         Fusion::Pair => Kind::LdCbz {
@@ -256,7 +260,10 @@ fn single(w: u32, op: &Op) -> Kind {
     if w & 0x1F80_0000 == 0x1100_0000 {
         // ADD/ADDS/SUB/SUBS (immediate).
         return if (w >> 29) & 1 == 1 {
-            Kind::AddsImm { sf }
+            Kind::AddsImm {
+                sf,
+                sub: (w >> 30) & 1 == 1,
+            }
         } else {
             Kind::AddImm { sf }
         };
@@ -433,22 +440,12 @@ pub(crate) fn plan(host: HostPtr, page: &CodePage, entry: usize) -> Plan {
 
 /// Where NZCV is after an op's code, from where it was before (as the code generator
 /// leaves it on every path that goes on to another op of the TB).
-fn nzcv_after(p: &Planned, before: Nzcv) -> Nzcv {
-    let aux = p.op.aux;
-    match p.kind {
-        Kind::AddsImm { .. } => Nzcv::Saved { sub: aux & 1 == 1 },
-        Kind::CmpImm { .. } => Nzcv::Saved {
-            sub: (aux >> 4) & 1 == 1,
-        },
-        Kind::CmpReg { sub, .. }
-        | Kind::StepCmp { sub, .. }
-        | Kind::AddSubSh { sub, s: true, .. }
-        | Kind::AddSubExt { sub, s: true, .. } => Nzcv::Saved { sub },
-        Kind::LogicSh { s: true, .. } | Kind::LogicImm { opc: 3, .. } => Nzcv::Saved { sub: false },
-        Kind::Ccmp { sub, .. } => Nzcv::Saved { sub },
+fn nzcv_after(kind: Kind, before: Nzcv) -> Nzcv {
+    match kind.sets_nzcv() {
+        Some(sub) => Nzcv::Saved { sub },
         // Called handlers, and the ops reading the flags, have them settled.
-        Kind::Call | Kind::BCond | Kind::Csel { .. } => Nzcv::Settled,
-        _ => before,
+        None if matches!(kind, Kind::Call | Kind::BCond | Kind::Csel { .. }) => Nzcv::Settled,
+        None => before,
     }
 }
 
@@ -494,7 +491,7 @@ fn nzcv_at_labels(plan: &Plan) -> (HashSet<usize>, HashMap<usize, Nzcv>) {
             let Some(before) = before else {
                 continue;
             };
-            let after = nzcv_after(p, before);
+            let after = nzcv_after(p.kind, before);
             for t in successors(p) {
                 let Ok(t) = usize::try_from(t) else {
                     continue;
@@ -776,11 +773,7 @@ impl Emitter {
             let label = self.labels[&p.slot];
             dynasm!(self.a ; .arch x64 ; =>label);
             // Every jump here left NZCV so (or this op overwrites it first).
-            self.nzcv = self
-                .label_nzcv
-                .get(&p.slot)
-                .copied()
-                .unwrap_or(Nzcv::Settled);
+            self.nzcv = self.nzcv_at(p.slot);
             if p.blank {
                 // Not decoded when translated: the interpreter ends its block here until
                 // it decodes the slot, and so does the TB.
@@ -907,6 +900,11 @@ impl Emitter {
         );
     }
 
+    /// Where NZCV is on entry to the op at `slot`.
+    fn nzcv_at(&self, slot: usize) -> Nzcv {
+        self.label_nzcv.get(&slot).copied().unwrap_or(Nzcv::Settled)
+    }
+
     /// Whether ops of `kind` get generated code (rather than a call of their handler).
     fn generated(&self, kind: Kind) -> bool {
         match kind {
@@ -1010,7 +1008,7 @@ impl Emitter {
             Some(l) => {
                 let nzcv = self.nzcv;
                 if !self.sets_nzcv.contains(&slot) {
-                    match self.label_nzcv.get(&slot).copied().unwrap_or(Nzcv::Settled) {
+                    match self.nzcv_at(slot) {
                         Nzcv::Settled => self.settle(),
                         saved => debug_assert_eq!(nzcv, saved, "NZCV at the jump to slot {slot}"),
                     }
@@ -1143,9 +1141,9 @@ impl Emitter {
         }
     }
 
-    /// ADDS/SUBS: `rax + rcx` or `rax - rcx` at 64 or 32 bits, the result to `rd`, NZCV
-    /// saved (and still in the host flags).
-    fn arith_flags(&mut self, sf: bool, sub: bool, rd: u8) {
+    /// ADD/SUB(S): `rax + rcx` or `rax - rcx` at 64 or 32 bits, the result to `rd`; with
+    /// `flags`, NZCV saved (and still in the host flags).
+    fn add_sub(&mut self, sf: bool, sub: bool, flags: bool, rd: u8) {
         match (sf, sub) {
             (true, false) => dynasm!(self.a ; .arch x64 ; add rax, rcx),
             (true, true) => dynasm!(self.a ; .arch x64 ; sub rax, rcx),
@@ -1153,7 +1151,9 @@ impl Emitter {
             (false, true) => dynasm!(self.a ; .arch x64 ; sub eax, ecx),
         }
         self.store_result(rd);
-        self.save_flags(sub);
+        if flags {
+            self.save_flags(sub);
+        }
     }
 
     /// `rax` to guest register `rd` (nothing for the discarding XZR slot).
@@ -1258,13 +1258,12 @@ impl Emitter {
                 dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
                 self.ok(s + 1, true);
             }
-            Kind::AddsImm { sf } => {
+            Kind::AddsImm { sf, sub } => {
                 // SUBS is decoded as Xn + !imm + 1: the host subtracts imm.
-                let sub = op.aux & 1 == 1;
                 let n = xo(op.rn);
                 let imm = if sub { !op.imm } else { op.imm } as i64;
                 dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, QWORD imm);
-                self.arith_flags(sf, sub, op.rd);
+                self.add_sub(sf, sub, true, op.rd);
                 self.ok(s + 1, true);
             }
             Kind::Mem {
@@ -1290,18 +1289,7 @@ impl Emitter {
                 self.shifted_rm(&op, sf, op.aux & 3, op.aux >> 8);
                 let n = xo(op.rn);
                 dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
-                if flags {
-                    self.arith_flags(sf, sub, op.rd);
-                } else {
-                    let d = xo(op.rd);
-                    match (sf, sub) {
-                        (true, false) => dynasm!(self.a ; .arch x64 ; add rax, rcx),
-                        (true, true) => dynasm!(self.a ; .arch x64 ; sub rax, rcx),
-                        (false, false) => dynasm!(self.a ; .arch x64 ; add eax, ecx),
-                        (false, true) => dynasm!(self.a ; .arch x64 ; sub eax, ecx),
-                    }
-                    dynasm!(self.a ; .arch x64 ; mov [rbx + d], rax);
-                }
+                self.add_sub(sf, sub, flags, op.rd);
                 self.ok(s + 1, true);
             }
             Kind::LogicImm { sf, opc } => {
@@ -1439,17 +1427,7 @@ impl Emitter {
                 }
                 let n = xo(op.rn);
                 dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n]);
-                if flags {
-                    self.arith_flags(sf, sub, op.rd);
-                } else {
-                    match (sf, sub) {
-                        (true, false) => dynasm!(self.a ; .arch x64 ; add rax, rcx),
-                        (true, true) => dynasm!(self.a ; .arch x64 ; sub rax, rcx),
-                        (false, false) => dynasm!(self.a ; .arch x64 ; add eax, ecx),
-                        (false, true) => dynasm!(self.a ; .arch x64 ; sub eax, ecx),
-                    }
-                    self.store_result(op.rd);
-                }
+                self.add_sub(sf, sub, flags, op.rd);
                 self.ok(s + 1, true);
             }
             Kind::Ccmp { sf, sub, imm } => {
@@ -1468,7 +1446,7 @@ impl Emitter {
                     let m = xo(op.rm);
                     dynasm!(self.a ; .arch x64 ; mov rcx, [rbx + m]);
                 }
-                self.arith_flags(sf, sub, SINK);
+                self.add_sub(sf, sub, true, SINK);
                 dynasm!(self.a
                     ; .arch x64
                     ; jmp =>done
@@ -1543,15 +1521,15 @@ impl Emitter {
                         dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, [rbx + m])
                     }
                 }
-                self.arith_flags(sf, sub, op.rd);
+                self.add_sub(sf, sub, true, op.rd);
                 self.fused_branch(&op, si + 2 + imm19(op.aux << 5), si + 3);
             }
-            Kind::CmpImm { sf } => {
-                let sub = (op.aux >> 4) & 1 == 1;
+            Kind::CmpImm { sf, sub } => {
+                // As AddsImm.
                 let n = xo(op.rn);
                 let imm = if sub { !op.imm } else { op.imm } as i64;
                 dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, QWORD imm);
-                self.arith_flags(sf, sub, op.rd);
+                self.add_sub(sf, sub, true, op.rd);
                 self.fused_branch(&op, si + 1 + imm19(op.aux << 5), si + 2);
             }
             Kind::CmpReg { sf, sub } => {
@@ -1641,7 +1619,7 @@ impl Emitter {
                 dynasm!(self.a ; .arch x64 ; add rax, rcx);
             }
         }
-        if mode != Mode::Off && mode != Mode::RegLsl {
+        if matches!(mode, Mode::Pre | Mode::Post) {
             // The address to write back.
             dynasm!(self.a ; .arch x64 ; mov r8, rax);
         }
@@ -1743,7 +1721,7 @@ impl Emitter {
     fn compare_reg(&mut self, op: &Op, sf: bool, sub: bool) {
         let (n, m) = (xo(op.rn), xo(op.rm));
         dynasm!(self.a ; .arch x64 ; mov rax, [rbx + n] ; mov rcx, [rbx + m]);
-        self.arith_flags(sf, sub, op.rd);
+        self.add_sub(sf, sub, true, op.rd);
     }
 
     /// The branch of a fused compare, right after the compare's code (its host flags are
