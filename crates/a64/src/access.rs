@@ -7,47 +7,13 @@ use std::sync::atomic::Ordering;
 use crate::cpu::Core;
 use crate::decode::Flow;
 use crate::exception::{ec, SyncException, FSC_ALIGNMENT, FSC_EXTERNAL};
-use crate::mem::HostPtr;
+use crate::mem::{load_host, store_host, HostPtr};
 use crate::mmu::{self, Translation};
 use crate::sysreg::sctlr;
 use crate::tlb::{slot, table, AccessKind, Fill, PAGE_MASK};
 
 /// Result of a memory access: `Err` carries the flow after the exception.
 pub type MemResult<T> = Result<T, Flow>;
-
-/// Load `N` little-endian bytes from host memory.
-///
-/// # Safety
-/// `p..p+N` must be valid for reads.
-#[inline(always)]
-unsafe fn load_host<const N: usize>(p: *const u8) -> u64 {
-    // SAFETY: guaranteed by the caller.
-    unsafe {
-        match N {
-            1 => u64::from(*p),
-            2 => u64::from(u16::from_le(std::ptr::read_unaligned(p.cast::<u16>()))),
-            4 => u64::from(u32::from_le(std::ptr::read_unaligned(p.cast::<u32>()))),
-            _ => u64::from_le(std::ptr::read_unaligned(p.cast::<u64>())),
-        }
-    }
-}
-
-/// Store the low `N` bytes of `v` little-endian to host memory.
-///
-/// # Safety
-/// `p..p+N` must be valid for writes.
-#[inline(always)]
-unsafe fn store_host<const N: usize>(p: *mut u8, v: u64) {
-    // SAFETY: guaranteed by the caller.
-    unsafe {
-        match N {
-            1 => *p = v as u8,
-            2 => std::ptr::write_unaligned(p.cast::<u16>(), (v as u16).to_le()),
-            4 => std::ptr::write_unaligned(p.cast::<u32>(), (v as u32).to_le()),
-            _ => std::ptr::write_unaligned(p.cast::<u64>(), v.to_le()),
-        }
-    }
-}
 
 impl Core {
     /// Translate `va` for `kind` with the permissions of `el`.

@@ -100,6 +100,40 @@ pub struct HostPtr(pub(crate) *mut u8);
 // the CPU and usable from whichever thread runs it.
 unsafe impl Send for HostPtr {}
 
+/// Load `N` little-endian bytes from host memory.
+///
+/// # Safety
+/// `p..p+N` must be valid for reads.
+#[inline(always)]
+pub(crate) unsafe fn load_host<const N: usize>(p: *const u8) -> u64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        match N {
+            1 => u64::from(*p),
+            2 => u64::from(u16::from_le(std::ptr::read_unaligned(p.cast::<u16>()))),
+            4 => u64::from(u32::from_le(std::ptr::read_unaligned(p.cast::<u32>()))),
+            _ => u64::from_le(std::ptr::read_unaligned(p.cast::<u64>())),
+        }
+    }
+}
+
+/// Store the low `N` bytes of `v` little-endian to host memory.
+///
+/// # Safety
+/// `p..p+N` must be valid for writes.
+#[inline(always)]
+pub(crate) unsafe fn store_host<const N: usize>(p: *mut u8, v: u64) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        match N {
+            1 => *p = v as u8,
+            2 => std::ptr::write_unaligned(p.cast::<u16>(), (v as u16).to_le()),
+            4 => std::ptr::write_unaligned(p.cast::<u32>(), (v as u32).to_le()),
+            _ => std::ptr::write_unaligned(p.cast::<u64>(), v.to_le()),
+        }
+    }
+}
+
 impl HostPtr {
     /// A null pointer (never dereferenced: entries holding it never match).
     pub const NULL: Self = Self(std::ptr::null_mut());
@@ -214,10 +248,10 @@ impl PhysMem {
                 // The common sizes without a call to memcpy.
                 return Ok(unsafe {
                     match size {
-                        1 => u64::from(*p.0),
-                        2 => u64::from(u16::from_le(std::ptr::read_unaligned(p.0.cast()))),
-                        4 => u64::from(u32::from_le(std::ptr::read_unaligned(p.0.cast()))),
-                        8 => u64::from_le(std::ptr::read_unaligned(p.0.cast())),
+                        1 => load_host::<1>(p.0),
+                        2 => load_host::<2>(p.0),
+                        4 => load_host::<4>(p.0),
+                        8 => load_host::<8>(p.0),
                         _ => {
                             let mut b = [0u8; 8];
                             std::ptr::copy_nonoverlapping(p.0, b.as_mut_ptr(), size.min(8));
@@ -240,10 +274,10 @@ impl PhysMem {
                 // SAFETY: as in `read`, `p` has at least `size` valid bytes.
                 unsafe {
                     match size {
-                        1 => *p.0 = v as u8,
-                        2 => std::ptr::write_unaligned(p.0.cast(), (v as u16).to_le()),
-                        4 => std::ptr::write_unaligned(p.0.cast(), (v as u32).to_le()),
-                        8 => std::ptr::write_unaligned(p.0.cast(), v.to_le()),
+                        1 => store_host::<1>(p.0, v),
+                        2 => store_host::<2>(p.0, v),
+                        4 => store_host::<4>(p.0, v),
+                        8 => store_host::<8>(p.0, v),
                         _ => {
                             let b = v.to_le_bytes();
                             std::ptr::copy_nonoverlapping(b.as_ptr(), p.0, size.min(8));

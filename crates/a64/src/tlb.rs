@@ -93,8 +93,6 @@ pub const TABLES: usize = 6;
 pub struct Tlb {
     /// Tables indexed by `el * 3 + kind`.
     pub(crate) t: Box<[[TlbEntry; TLB_SIZE]; TABLES]>,
-    /// Some entry was filled from a block descriptor since the last full flush.
-    pub has_large: bool,
     /// The blocks (VA of the block without the top byte, log2 of its size) entries were
     /// filled from since the last full flush, while there are at most [`MAX_BLOCKS`]; a
     /// TLBI by VA outside all of them has no block piece to look for.
@@ -136,13 +134,12 @@ pub fn slot(va: u64) -> usize {
 
 impl Tlb {
     /// Caches a walk in table `table` (see [`table`]). An entry from a block mapping
-    /// makes every TLBI by VA flush everything from then on: the VA it names may be any
-    /// address of the block.
+    /// records its block: a TLBI by a VA in it must drop every piece of the block, since the
+    /// VA it names may be any address of the block.
     pub(crate) fn fill(&mut self, table: usize, f: Fill) {
         let mut flags = if f.global { F_GLOBAL } else { 0 };
         if f.large {
             flags |= F_LARGE | (u32::from(f.block_shift) << BLOCK_SHIFT_AT);
-            self.has_large = true;
             let shift = f.block_shift.min(63);
             let base = f.va & VA56 & !((1u64 << shift) - 1);
             if !self.many_blocks && !self.blocks.contains(&(base, shift)) {
@@ -167,7 +164,6 @@ impl Tlb {
     pub fn new() -> Self {
         Self {
             t: Box::new([[TlbEntry::INVALID; TLB_SIZE]; TABLES]),
-            has_large: false,
             blocks: Vec::with_capacity(MAX_BLOCKS),
             many_blocks: false,
         }
@@ -178,7 +174,6 @@ impl Tlb {
         for t in self.t.iter_mut() {
             t.fill(TlbEntry::INVALID);
         }
-        self.has_large = false;
         self.blocks.clear();
         self.many_blocks = false;
     }
@@ -195,7 +190,8 @@ impl Tlb {
     /// Drop entries translating the page of `va` (TLBI VA*), and every piece of a block
     /// that holds `va`.
     pub fn flush_va(&mut self, va: u64) {
-        // The tag holds the full VA including the top byte, which TLBI ignores.
+        // The tag holds the full VA including the top byte, which TLBI ignores. Every
+        // entry from a block has its block among `blocks` (or `many_blocks` is set).
         let hit = if self.many_blocks {
             true
         } else {
@@ -205,20 +201,18 @@ impl Tlb {
                 .retain(|&(base, shift)| !in_block(base, shift, va));
             self.blocks.len() != before
         };
-        if self.has_large && hit {
+        if hit {
             for e in self.t.iter_mut().flat_map(|t| t.iter_mut()) {
-                if e.flags & F_LARGE != 0 {
-                    let shift = (e.flags >> BLOCK_SHIFT_AT) & 0xff;
-                    if shift >= 56 || ((e.tag ^ va) & VA56) >> shift == 0 {
-                        *e = TlbEntry::INVALID;
-                    }
+                let shift = ((e.flags >> BLOCK_SHIFT_AT) & 0xff) as u8;
+                if e.flags & F_LARGE != 0 && in_block(e.tag, shift, va) {
+                    *e = TlbEntry::INVALID;
                 }
             }
         }
         let page = va & PAGE_MASK & VA56;
         let s = slot(va);
         for t in self.t.iter_mut() {
-            if t[s].tag & 0x00ff_ffff_ffff_ffff == page {
+            if t[s].tag & VA56 == page {
                 t[s] = TlbEntry::INVALID;
             }
         }
